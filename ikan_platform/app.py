@@ -1,0 +1,69 @@
+"""The platform's FastAPI application, built from settings (no globals, one per test)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import Engine
+from sqlalchemy.orm.exc import StaleDataError
+
+from ikan_platform.db import make_engine, make_sessionmaker
+from ikan_platform.errors import Problem, install_error_handlers, problem_response
+from ikan_platform.settings import PlatformSettings
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(settings: PlatformSettings, engine: Engine | None = None) -> FastAPI:
+    """Build the API on a database whose schema is already migrated (`ikan-platform migrate`)."""
+    from ikan_platform.routes import audit, auth, bookings, deletion_requests, users
+    from ikan_platform.security import load_or_create_secret
+
+    engine = engine or make_engine(settings.database_url)
+    app = FastAPI(
+        title="ikan platform API",
+        version="1.0.0",
+        description="The ikan platform's v1 API: bookings, audit trail with 24-hour undo, and "
+        "data-subject deletion requests. Errors are RFC 9457 problem+json with a "
+        "stable `code` (docs/errors.md).",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    with app.state.sessionmaker() as session:
+        app.state.secret = load_or_create_secret(session, settings.token_secret)
+    install_error_handlers(app)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> Response:
+        return problem_response(
+            Problem(
+                412,
+                "stale_version",
+                "Changed since you loaded it",
+                detail="Someone changed this record at the same moment; reload it and try again.",
+            ),
+            request,
+        )
+
+    @app.middleware("http")
+    async def _request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get("x-request-id", "")
+        request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        return response
+
+    @app.get("/healthz", operation_id="health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    for module in (auth, bookings, audit, deletion_requests, users):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,147 @@
+"""Conditional writes (ETag / If-Match) and idempotent action POSTs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ikan_platform.errors import Problem
+from ikan_platform.models import IdempotencyRecord, User
+from ikan_platform.services.audit import Actor, WriteContext
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+
+
+def etag(version: int) -> str:
+    """The ETag of an entity version."""
+    return f'"{version}"'
+
+
+def write_context(request: Request, user: User) -> WriteContext:
+    """Actor, request id and server time for an audited write."""
+    return WriteContext(
+        Actor.of(user), request.state.request_id, request.app.state.settings.clock()
+    )
+
+
+def check_if_match(request: Request, version: int, current: Callable[[], Any]) -> None:
+    """428 without If-Match; 412 (with the current representation) when it is stale."""
+    header = request.headers.get("if-match")
+    if header is None:
+        raise Problem(
+            428,
+            "if_match_required",
+            "If-Match required",
+            detail="Send the ETag you last read in If-Match, so you never overwrite a"
+            " change you have not seen.",
+        )
+    if header.strip() == "*":
+        return
+    match = _ETAG.match(header)
+    if match is None or int(match.group(1)) != version:
+        raise Problem(
+            412,
+            "stale_version",
+            "Changed since you loaded it",
+            detail=f"Someone changed this record (now version {version}); review it and try again.",
+            current=current(),
+            headers={"ETag": etag(version)},
+        )
+
+
+def _body_hash(request: Request, body: Any) -> str:
+    canonical = json.dumps(
+        [request.method, request.url.path, body.model_dump(mode="json") if body else None],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotent(
+    request: Request,
+    session: Session,
+    user: User,
+    body: Any,
+    action: Callable[[], tuple[Any, dict[str, str]]],
+    status_code: int = 200,
+) -> JSONResponse:
+    """Run `action` once per Idempotency-Key; a replay returns the first response, writing nothing.
+
+    `action` performs its writes in `session` and returns (JSON body, headers); the key is stored
+    in the same transaction, so either both the write and the key land or neither does.
+    """
+    key = request.headers.get("idempotency-key")
+    now = request.app.state.settings.clock()
+    if key is None:
+        content, headers = action()
+        session.commit()
+        return JSONResponse(content, status_code=status_code, headers=headers)
+    if not 1 <= len(key) <= 200:
+        raise Problem(
+            400,
+            "invalid_idempotency_key",
+            "Invalid Idempotency-Key",
+            detail="Use 1 to 200 characters, e.g. a UUID.",
+        )
+    body_hash = _body_hash(request, body)
+    session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - IDEMPOTENCY_TTL)
+    )
+    replay = _find(session, user.id, key)
+    if replay is not None:
+        return _replay(replay, body_hash)
+    content, headers = action()
+    session.add(
+        IdempotencyRecord(
+            user_id=user.id,
+            key=key,
+            method=request.method,
+            path=request.url.path,
+            body_hash=body_hash,
+            status_code=status_code,
+            response=content,
+            headers=headers,
+            created_at=now,
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:  # the same key won a race in another request or process
+        session.rollback()
+        replay = _find(session, user.id, key)
+        if replay is None:
+            raise
+        return _replay(replay, body_hash)
+    return JSONResponse(content, status_code=status_code, headers=headers)
+
+
+def _find(session: Session, user_id: int, key: str) -> IdempotencyRecord | None:
+    return session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        )
+    ).first()
+
+
+def _replay(record: IdempotencyRecord, body_hash: str) -> JSONResponse:
+    if record.body_hash != body_hash:
+        raise Problem(
+            422,
+            "idempotency_key_reused",
+            "Idempotency-Key reused",
+            detail="This key was used for a different request; use a new key.",
+        )
+    headers = {**record.headers, "Idempotent-Replayed": "true"}
+    return JSONResponse(record.response, status_code=record.status_code, headers=headers)

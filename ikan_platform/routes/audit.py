@@ -1,0 +1,183 @@
+"""The audit trail: filtered keyset lists, one event with its diff, and undo."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ikan_platform.conditions import idempotent, write_context
+from ikan_platform.errors import Problem
+from ikan_platform.models import AuditEvent, User
+from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from ikan_platform.schemas import AuditEventOut, AuditPage, ReasonIn, UndoOut
+from ikan_platform.security import current_user, get_session
+from ikan_platform.services import undo as undo_service
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+SessionDep = Annotated[Session, Depends(get_session)]
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def _label(event: AuditEvent) -> str:
+    state = event.after or event.before or {}
+    for key in ("reference", "email"):
+        if state.get(key):
+            return str(state[key])
+    return f"{event.entity_type} {event.entity_id}"
+
+
+def _changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    keys = set(before or {}) | set(after or {})
+    return sorted(
+        k for k in keys if (before or {}).get(k) != (after or {}).get(k) and k != "version"
+    )
+
+
+def serialize_event(
+    session: Session, event: AuditEvent, now: datetime, window: timedelta
+) -> dict[str, Any]:
+    """The API representation of an audit event, with whether it can still be undone."""
+    rule = undo_service.rule_for(event.action)
+    undone = undo_service.undone_by(session, event.id)
+    expires = undo_service.undo_expires_at(event, window)
+    return {
+        "id": event.id,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": {"id": event.actor_id, "email": event.actor_email, "role": event.actor_role},
+        "action": event.action,
+        "action_description": rule.description,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "entity_label": _label(event),
+        "before": event.before,
+        "after": event.after,
+        "changed_fields": _changed(event.before, event.after),
+        "request_id": event.request_id,
+        "reason": event.reason,
+        "reverts_event_id": event.reverts_event_id,
+        "undoable": bool(expires and now <= expires and undone is None),
+        "undo_expires_at": expires.isoformat() if expires else None,
+        "undone_by_event_id": undone.id if undone else None,
+    }
+
+
+@router.get("/audit-events", operation_id="list_audit_events", response_model=AuditPage)
+def list_audit_events(
+    request: Request,
+    user: UserDep,
+    session: SessionDep,
+    entity_type: Annotated[str | None, Query(max_length=40)] = None,
+    entity_id: Annotated[str | None, Query(max_length=60)] = None,
+    actor_id: int | None = None,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+    request_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> dict:
+    """Audit events, newest first; every filter is applied by the database."""
+    state = request.app.state
+    conditions = []
+    if entity_type:
+        conditions.append(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        conditions.append(AuditEvent.entity_id == entity_id)
+    if actor_id is not None:
+        conditions.append(AuditEvent.actor_id == actor_id)
+    if action:
+        conditions.append(AuditEvent.action == action)
+    if request_id:
+        conditions.append(AuditEvent.request_id == request_id)
+    for bound in (since, until):
+        if bound is not None and bound.tzinfo is None:
+            raise Problem(
+                400,
+                "naive_datetime",
+                "Time without a zone",
+                detail="Give `since` and `until` with a UTC offset, e.g. 2026-12-01T00:00:00Z.",
+            )
+    if since is not None:
+        conditions.append(AuditEvent.occurred_at >= since)
+    if until is not None:
+        conditions.append(AuditEvent.occurred_at < until)
+    scope = "audit:" + "|".join(
+        str(v) for v in (entity_type, entity_id, actor_id, action, request_id, since, until)
+    )
+    if cursor:
+        (last_id,) = decode_cursor(state.secret, scope, cursor)
+        conditions.append(AuditEvent.id < int(last_id))
+    rows = session.scalars(
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    ).all()
+    items = rows[:limit]
+    now = state.settings.clock()
+    window = timedelta(seconds=state.settings.undo_window_seconds)
+    next_cursor = encode_cursor(state.secret, scope, [items[-1].id]) if len(rows) > limit else None
+    return {
+        "items": [serialize_event(session, e, now, window) for e in items],
+        "next_cursor": next_cursor,
+    }
+
+
+def _event(session: Session, event_id: int) -> AuditEvent:
+    event = session.get(AuditEvent, event_id)
+    if event is None:
+        raise Problem(
+            404,
+            "not_found",
+            "No such audit event",
+            detail=f"Audit event {event_id} does not exist.",
+        )
+    return event
+
+
+@router.get(
+    "/audit-events/{event_id}",
+    operation_id="get_audit_event",
+    response_model=AuditEventOut,
+    responses={404: {"description": "No such event"}},
+)
+def get_audit_event(event_id: int, request: Request, user: UserDep, session: SessionDep) -> dict:
+    """One event with before, after, and whether it can still be undone."""
+    settings = request.app.state.settings
+    return serialize_event(
+        session,
+        _event(session, event_id),
+        settings.clock(),
+        timedelta(seconds=settings.undo_window_seconds),
+    )
+
+
+@router.post(
+    "/audit-events/{event_id}/undo",
+    operation_id="undo_audit_event",
+    response_model=UndoOut,
+    responses={
+        404: {"description": "No such event"},
+        409: {"description": "Changed since (body carries `current`), or already undone"},
+        410: {"description": "The 24-hour undo window has passed"},
+        422: {"description": "This action is never undoable"},
+    },
+)
+def undo_audit_event(
+    event_id: int, body: ReasonIn, request: Request, user: UserDep, session: SessionDep
+):  # type: ignore[no-untyped-def]
+    """Restore the entity to its state before the event; the undo is itself audited."""
+    settings = request.app.state.settings
+    window = timedelta(seconds=settings.undo_window_seconds)
+
+    def run() -> tuple[dict, dict[str, str]]:
+        event = _event(session, event_id)
+        ctx = write_context(request, user)
+        undo_event = undo_service.undo(session, ctx, event, window, body.reason)
+        return {
+            "undo_event": serialize_event(session, undo_event, ctx.now, window),
+            "reverted_event": serialize_event(session, event, ctx.now, window),
+        }, {}
+
+    return idempotent(request, session, user, body, run)

@@ -1,0 +1,248 @@
+"""Request and response bodies of the v1 API (the OpenAPI document is generated from these)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["rmc", "operations", "admin", "supplier", "traveler"]
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields, so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserOut(BaseModel):
+    """A platform user as others see them."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    active: bool = True
+    version: int = 1
+
+
+class ExchangeIn(Strict):
+    """An identity provider's ID token, traded for a platform session."""
+
+    provider: Literal["sandbox", "entra", "google", "oidc"]
+    id_token: str = Field(min_length=1, max_length=20000)
+    nonce: str | None = Field(default=None, max_length=200)
+
+
+class RefreshIn(Strict):
+    """A platform refresh token to rotate or revoke."""
+
+    refresh_token: str = Field(min_length=1, max_length=500)
+
+
+class TokenOut(BaseModel):
+    """A platform session."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    user: UserOut
+
+
+class NonceOut(BaseModel):
+    """A one-time nonce to put in the identity provider's sign-in request."""
+
+    nonce: str
+    expires_in: int
+
+
+class QueueOut(BaseModel):
+    """A booking queue, defined on the server."""
+
+    id: str
+    name: str
+    description: str
+    count: int
+    sla_breached: int
+
+
+class Named(BaseModel):
+    """A reference to another record by id and display name."""
+
+    id: int
+    name: str
+
+
+class Person(BaseModel):
+    """A user referenced from another record."""
+
+    id: int
+    name: str
+    email: str
+
+
+class BookingOut(BaseModel):
+    """One accommodation booking."""
+
+    id: int
+    reference: str
+    client: Named
+    traveller_name: str
+    traveller_email: str
+    home_city: str
+    destination_city: str
+    accommodation_type: str
+    property_name: str
+    supplier: Named
+    check_in: date
+    check_out: date
+    nights: int
+    nightly_rate_minor: int
+    currency: str
+    priority: Literal["low", "normal", "high", "urgent"]
+    status: Literal[
+        "new", "awaiting_supplier", "needs_attention", "confirmed", "on_hold", "cancelled"
+    ]
+    sla_due_at: datetime
+    sla_breached: bool
+    assignee: Person | None
+    supplier_reference: str | None
+    status_reason: str | None
+    escalated: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class BookingPage(BaseModel):
+    """A keyset page of bookings."""
+
+    items: list[BookingOut]
+    next_cursor: str | None
+    total: int
+
+
+class ReasonIn(Strict):
+    """A reason, required for actions an auditor will ask about."""
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class ConfirmIn(Strict):
+    """The supplier's confirmation."""
+
+    supplier_reference: str = Field(min_length=1, max_length=60)
+
+
+class AssignIn(Strict):
+    """The teammate to hand a booking to."""
+
+    assignee_id: int
+
+
+class NoteIn(Strict):
+    """A note on a booking."""
+
+    body: str = Field(min_length=1, max_length=4000)
+
+
+class NoteOut(BaseModel):
+    """A note on a booking."""
+
+    id: int
+    booking_id: int
+    author: Person
+    body: str
+    created_at: datetime
+    version: int
+
+
+class NotePage(BaseModel):
+    """A keyset page of notes."""
+
+    items: list[NoteOut]
+    next_cursor: str | None
+
+
+class Actor(BaseModel):
+    """Who made a write, as recorded at the time."""
+
+    id: int | None
+    email: str
+    role: str
+
+
+class AuditEventOut(BaseModel):
+    """One audited write with its before and after states."""
+
+    id: int
+    occurred_at: datetime
+    actor: Actor
+    action: str
+    action_description: str
+    entity_type: str
+    entity_id: str
+    entity_label: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    changed_fields: list[str]
+    request_id: str
+    reason: str | None
+    reverts_event_id: int | None
+    undoable: bool
+    undo_expires_at: datetime | None
+    undone_by_event_id: int | None
+
+
+class AuditPage(BaseModel):
+    """A keyset page of audit events, newest first."""
+
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+class UndoOut(BaseModel):
+    """The result of an undo: the new event and the reverted one."""
+
+    undo_event: AuditEventOut
+    reverted_event: AuditEventOut
+
+
+class DeletionRequestOut(BaseModel):
+    """A data subject's deletion request and its legal deadline."""
+
+    id: int
+    reference: str
+    subject_name: str
+    subject_email: str
+    client: Named | None
+    channel: str
+    status: Literal["received", "verifying", "ready", "approved", "completed", "rejected"]
+    received_at: datetime
+    due_at: datetime
+    overdue: bool
+    extension_reason: str | None
+    verified_at: datetime | None
+    completed_at: datetime | None
+    rejection_reason: str | None
+    result: dict[str, Any] | None
+    version: int
+
+
+class DeletionRequestPage(BaseModel):
+    """A keyset page of deletion requests, soonest deadline first."""
+
+    items: list[DeletionRequestOut]
+    next_cursor: str | None
+
+
+class SandboxUser(BaseModel):
+    """A seeded user to sign in as (sandbox mode only)."""
+
+    email: str
+    name: str
+    role: Role
+    role_label: str

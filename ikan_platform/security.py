@@ -1,0 +1,109 @@
+"""Platform access tokens, the signed-in user, and the role check every route passes through."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+import jwt
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ikan_platform.errors import Problem
+from ikan_platform.models import ServerSetting, User
+from ikan_platform.policy import allowed
+
+ISSUER = "ikan-platform"
+AUDIENCE = "ikan-api"
+
+
+def load_or_create_secret(session: Session, configured: str | None) -> str:
+    """The signing key: configured, or generated once and kept in the database for all processes."""
+    if configured:
+        return configured
+    row = session.get(ServerSetting, "token_secret")
+    if row is None:
+        row = ServerSetting(key="token_secret", value=secrets.token_urlsafe(48))
+        session.add(row)
+        session.commit()
+    return row.value
+
+
+def issue_access_token(user: User, secret: str, now: datetime, ttl: timedelta) -> str:
+    """A short-lived HS256 token naming the user; the role is read from the database per request."""
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(user.id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def hash_token(value: str) -> str:
+    """SHA-256 hex of a secret value, for storage and comparison."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def get_session(request: Request):  # type: ignore[no-untyped-def]
+    """One database session per request."""
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+def _unauthenticated(detail: str) -> Problem:
+    return Problem(
+        401,
+        "unauthenticated",
+        "Sign-in required",
+        detail=detail,
+        headers={"WWW-Authenticate": 'Bearer realm="ikan"'},
+    )
+
+
+def current_user(request: Request, session: Session = Depends(get_session)) -> User:
+    """The signed-in, active user, allowed by the role policy to call this route."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthenticated("Send a bearer access token from POST /v1/auth/exchange.")
+    state = request.app.state
+    now = state.settings.clock()
+    try:
+        claims = jwt.decode(
+            token,
+            state.secret,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"verify_exp": False},
+        )
+    except jwt.PyJWTError:
+        raise _unauthenticated("The access token is not valid.") from None
+    if claims.get("exp", 0) <= now.timestamp():
+        raise Problem(
+            401,
+            "token_expired",
+            "Session expired",
+            detail="The access token has expired; refresh it.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    user = session.scalars(select(User).where(User.id == int(claims["sub"]))).first()
+    if user is None or not user.active:
+        raise _unauthenticated("This account is not active.")
+    route = request.scope.get("route")
+    operation_id = getattr(route, "operation_id", None) or ""
+    if not allowed(operation_id, user.role):
+        raise Problem(
+            403,
+            "forbidden",
+            "Not allowed",
+            detail=f"The {user.role} role may not do this ({operation_id}).",
+        )
+    request.state.user = user
+    return user

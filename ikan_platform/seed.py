@@ -1,0 +1,339 @@
+"""Deterministic demo data: the same seed and anchor time give the same rows.
+
+Bookings are created and then moved through their lives with the real booking rules and the
+real audit path (`record_create` / `record_change`), so the seeded audit trail is consistent
+with the data: the newest event of an untouched booking can be undone exactly as a live one.
+The anchor time (default: now, to the minute) places the history relative to "today", so the
+sandbox always has fresh SLA breaches, today's check-ins and undoable writes.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ikan_platform import seed_data as data
+from ikan_platform.models import Booking, Client, DeletionRequest, Supplier, User
+from ikan_platform.services import bookings as rules
+from ikan_platform.services.audit import SYSTEM, Actor, WriteContext, record_change, record_create
+
+DEFAULT_BOOKINGS = 600
+DEFAULT_SEED = 7
+
+
+def is_seeded(session: Session) -> bool:
+    """True when the database already holds users."""
+    return (session.scalar(select(func.count()).select_from(User)) or 0) > 0
+
+
+def seed(
+    session: Session,
+    *,
+    bookings: int = DEFAULT_BOOKINGS,
+    seed_value: int = DEFAULT_SEED,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Fill an empty database; returns how many rows of each kind were made."""
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    rng = random.Random(seed_value)
+    session.info["bulk_import"] = "seed"
+    try:
+        clients = [Client(id=i + 1, name=name) for i, name in enumerate(data.CLIENTS)]
+        suppliers = [
+            Supplier(id=i + 1, name=n, kind=k) for i, (n, k, _) in enumerate(data.SUPPLIERS)
+        ]
+        session.add_all(clients + suppliers)
+        session.flush()
+        users = _seed_users(session, now)
+    finally:
+        session.info.pop("bulk_import", None)
+    staff = [u for u in users if u.role in ("operations", "admin")]
+    ops = [u for u in users if u.role == "operations"]
+    made = [_seed_booking(session, rng, n, now, users, ops) for n in range(bookings)]
+    _give_travellers_accounts(session, made[:2], now)
+    requests = _seed_deletion_requests(session, rng, now, made, staff)
+    session.commit()
+    return {"users": len(users) + 2, "bookings": len(made), "deletion_requests": requests}
+
+
+def _ctx(actor: Actor, when: datetime, tag: str) -> WriteContext:
+    return WriteContext(actor, f"seed-{tag}", when)
+
+
+def _seed_users(session: Session, now: datetime) -> list[User]:
+    users = []
+    for email, name, role, client, supplier in data.STAFF:
+        user = User(
+            email=email,
+            name=name,
+            role=role,
+            active=True,
+            client_id=None if client is None else client + 1,
+            supplier_id=None if supplier is None else supplier + 1,
+            created_at=now - timedelta(days=400),
+        )
+        session.add(user)
+        users.append(user)
+    session.flush()
+    return users
+
+
+def _give_travellers_accounts(session: Session, bookings: list[Booking], now: datetime) -> None:
+    """Two travellers get portal accounts, so the Traveler role has someone to be."""
+    for booking in bookings:
+        user = User(
+            email=booking.traveller_email,
+            name=booking.traveller_name,
+            role="traveler",
+            active=True,
+            created_at=now - timedelta(days=30),
+        )
+        record_create(
+            session, _ctx(SYSTEM, now - timedelta(days=30), "traveler"), user, "user.create"
+        )
+
+
+def _target_status(rng: random.Random) -> str:
+    return rng.choices(
+        ("new", "awaiting_supplier", "needs_attention", "confirmed", "on_hold", "cancelled"),
+        weights=(20, 25, 11, 33, 6, 5),
+    )[0]
+
+
+def _seed_booking(
+    session: Session, rng: random.Random, n: int, now: datetime, users: list[User], ops: list[User]
+) -> Booking:
+    client_index = rng.randrange(len(data.CLIENTS))
+    supplier_index = rng.randrange(len(data.SUPPLIERS))
+    _, _, accommodation = data.SUPPLIERS[supplier_index]
+    home, destination = rng.sample(data.CITIES, 2)
+    city, currency, base = destination
+    first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES)
+    email_local = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+    domain = data.CLIENTS[client_index].split()[0].lower() + ".example"
+    status = _target_status(rng)
+    created = now - timedelta(days=rng.randint(2, 12), minutes=rng.randint(0, 1439))
+    check_in = (now + timedelta(days=rng.randint(-6, 75))).date()
+    if n % 17 == 0 and status != "cancelled":
+        check_in = now.date()
+    nights = rng.choice((14, 21, 28, 30, 45, 60, 90))
+    rate = int(base * data.RATE_FACTOR[accommodation] * rng.uniform(0.85, 1.3) * 100)
+    priority = rng.choices(("low", "normal", "high", "urgent"), weights=(15, 55, 22, 8))[0]
+    sla_hours = {"urgent": 4, "high": 12, "normal": 24, "low": 48}[priority]
+    sla_due = now + timedelta(minutes=rng.randint(-9 * 60, sla_hours * 60 + 48 * 60))
+    booking = Booking(
+        reference=f"BK-{104200 + n * 7}",
+        client_id=client_index + 1,
+        traveller_name=f"{first} {last}",
+        traveller_email=f"{email_local}{n}@{domain}",
+        home_city=home[0],
+        destination_city=city,
+        accommodation_type=accommodation,
+        property_name=f"{rng.choice(data.PROPERTY_WORDS)} {city} — "
+        f"{data.SUPPLIERS[supplier_index][0].split()[0]}",
+        supplier_id=supplier_index + 1,
+        check_in=check_in,
+        check_out=check_in + timedelta(days=nights),
+        nightly_rate_minor=rate,
+        currency=currency,
+        priority=priority,
+        status="new",
+        sla_due_at=sla_due,
+        assignee_id=None,
+        escalated=False,
+        created_at=created,
+        updated_at=created,
+    )
+    rmc = next((u for u in users if u.role == "rmc" and u.client_id == booking.client_id), None)
+    record_create(
+        session,
+        _ctx(Actor.of(rmc) if rmc else SYSTEM, created, f"{n}-create"),
+        booking,
+        "booking.create",
+    )
+    _live_booking(session, rng, n, booking, status, now, users, ops)
+    return booking
+
+
+def _live_booking(
+    session: Session,
+    rng: random.Random,
+    n: int,
+    booking: Booking,
+    status: str,
+    now: datetime,
+    users: list[User],
+    ops: list[User],
+) -> None:
+    """Walk the booking to its target status through the real rules, at past times."""
+    supplier_user = next((u for u in users if u.supplier_id == booking.supplier_id), None)
+    # Half the lives end inside the last 24 hours, so the sandbox always has undoable writes.
+    span = (now - booking.created_at).total_seconds()
+    if rng.random() < 0.5:
+        last_at = now - timedelta(minutes=rng.randint(10, 23 * 60))
+    else:
+        last_at = booking.created_at + timedelta(seconds=span * rng.uniform(0.2, 0.8))
+        last_at = min(last_at, now - timedelta(hours=25))
+    steps: list[tuple[str, Actor, Any, str | None]] = []
+    operator = rng.choice(ops)
+    if rng.random() < 0.45 and status != "new":
+        steps.append(
+            ("booking.claim", Actor.of(operator), lambda b, u: rules.claim(b, u, None), None)
+        )
+    sent = status in ("awaiting_supplier", "confirmed", "needs_attention")
+    if sent or (status in ("on_hold", "cancelled") and rng.random() < 0.5):
+        steps.append(
+            (
+                "booking.send_to_supplier",
+                Actor.of(operator),
+                lambda b, u: rules.send_to_supplier(b, u, None),
+                None,
+            )
+        )
+    responder = Actor.of(supplier_user) if supplier_user else Actor.of(operator)
+    ref = f"{rng.choice(('CH', 'MH', 'NW', 'HS', 'GC'))}-{rng.randint(100000, 999999)}"
+    if status == "confirmed":
+        steps.append(
+            ("booking.confirm", responder, lambda b, u: rules.confirm(b, u, None, ref), None)
+        )
+    elif status == "needs_attention":
+        if rng.random() < 0.6:
+            reason = rng.choice(data.DECLINE_REASONS)
+            steps.append(
+                (
+                    "booking.decline",
+                    responder,
+                    lambda b, u: rules.decline(b, u, None, reason),
+                    reason,
+                )
+            )
+        else:
+            reason = rng.choice(data.ESCALATE_REASONS)
+            steps.append(
+                (
+                    "booking.escalate",
+                    Actor.of(operator),
+                    lambda b, u: rules.escalate(b, u, None, reason),
+                    reason,
+                )
+            )
+    elif status == "on_hold":
+        reason = rng.choice(data.HOLD_REASONS)
+        steps.append(
+            (
+                "booking.hold",
+                Actor.of(operator),
+                lambda b, u: rules.hold(b, u, None, reason),
+                reason,
+            )
+        )
+    elif status == "cancelled":
+        reason = rng.choice(data.CANCEL_REASONS)
+        steps.append(
+            (
+                "booking.cancel",
+                Actor.of(operator),
+                lambda b, u: rules.cancel(b, u, None, reason),
+                reason,
+            )
+        )
+    if not steps:
+        return
+    gap = (last_at - booking.created_at) / (len(steps) + 1)
+    by_id = {u.id: u for u in users}
+    for i, (action, actor, change, reason) in enumerate(steps, start=1):
+        when = booking.created_at + gap * i if i < len(steps) else last_at
+        user = by_id[actor.id]
+
+        def apply(change=change, user=user, when=when) -> None:
+            change(booking, user)
+            booking.updated_at = when
+
+        record_change(session, _ctx(actor, when, f"{n}-{i}"), booking, action, apply, reason=reason)
+
+
+DELETION_PLAN = (
+    # (status, days since received, channel)
+    ("received", 1, "email"),
+    ("received", 4, "web_form"),
+    ("received", 12, "email"),
+    ("verifying", 6, "email"),
+    ("verifying", 26, "web_form"),
+    ("verifying", 33, "letter"),
+    ("ready", 9, "web_form"),
+    ("ready", 27, "email"),
+    ("approved", 15, "email"),
+    ("approved", 28, "web_form"),
+    ("completed", 40, "email"),
+    ("completed", 22, "web_form"),
+    ("rejected", 18, "email"),
+    ("received", 2, "phone"),
+)
+
+
+def _seed_deletion_requests(
+    session: Session, rng: random.Random, now: datetime, bookings: list[Booking], staff: list[User]
+) -> int:
+    subjects = rng.sample(bookings[10:], len(DELETION_PLAN))
+    for i, ((status, days, channel), booking) in enumerate(
+        zip(DELETION_PLAN, subjects, strict=True)
+    ):
+        received = datetime.combine(
+            (now - timedelta(days=days)).date(), time(9 + i % 8, 15 * (i % 4)), tzinfo=UTC
+        )
+        dr = DeletionRequest(
+            reference=f"DR-{2026_0900 + i * 13}",
+            subject_name=booking.traveller_name,
+            subject_email=booking.traveller_email,
+            client_id=booking.client_id,
+            channel=channel,
+            status="received",
+            received_at=received,
+            due_at=received + timedelta(days=30),
+        )
+        record_create(session, _ctx(SYSTEM, received, f"dr{i}"), dr, "deletion_request.create")
+        agent = Actor.of(staff[i % len(staff)])
+        path = {
+            "received": [],
+            "verifying": ["verifying"],
+            "ready": ["verifying", "ready"],
+            "approved": ["verifying", "ready", "approved"],
+            "completed": ["verifying", "ready", "approved", "completed"],
+            "rejected": ["verifying", "rejected"],
+        }[status]
+        for j, step in enumerate(path, start=1):
+            when = min(received + timedelta(days=j * 2, hours=j), now - timedelta(hours=1))
+            record_change(
+                session,
+                _ctx(agent, when, f"dr{i}-{j}"),
+                dr,
+                _DR_ACTIONS[step],
+                lambda dr=dr, step=step, when=when: _advance(dr, step, when, agent),
+            )
+    return len(DELETION_PLAN)
+
+
+_DR_ACTIONS = {
+    "verifying": "deletion_request.verify",
+    "ready": "deletion_request.mark_ready",
+    "approved": "deletion_request.approve",
+    "completed": "deletion_request.execute",
+    "rejected": "deletion_request.reject",
+}
+
+
+def _advance(dr: DeletionRequest, step: str, when: datetime, agent: Actor) -> None:
+    dr.status = step
+    if step == "ready":
+        dr.verified_at = when
+    elif step == "approved":
+        dr.approved_by_id = agent.id
+    elif step == "completed":
+        dr.completed_at = when
+        dr.result = {"note": "Erased before this platform's erasure log; see the paper file."}
+    elif step == "rejected":
+        dr.rejection_reason = "Identity could not be verified after two reminders."

@@ -1,0 +1,151 @@
+"""Undo: restore an entity to the state before an audited write, within the undo window.
+
+Which actions can be undone is a table (`ACTIONS`, rendered in docs/audit.md). An undo is itself
+an audit event (action `undo`, `reverts_event_id` pointing at the reverted event), so it can be
+undone in turn inside its own window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ikan_platform.errors import Problem
+from ikan_platform.models import AuditEvent
+from ikan_platform.services.audit import (
+    AUDITED,
+    WriteContext,
+    apply_state,
+    build_entity,
+    record_change,
+    record_create,
+    record_delete,
+    snapshot,
+)
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """How the audit trail treats one action."""
+
+    undoable: bool
+    destructive: bool
+    description: str
+
+
+ACTIONS: dict[str, ActionRule] = {
+    "booking.create": ActionRule(True, False, "A booking was created"),
+    "booking.send_to_supplier": ActionRule(True, False, "Sent to the supplier for confirmation"),
+    "booking.claim": ActionRule(True, False, "An operator took the booking"),
+    "booking.release": ActionRule(True, True, "The assignee gave the booking back"),
+    "booking.assign": ActionRule(True, True, "Assigned to a teammate"),
+    "booking.confirm": ActionRule(True, False, "Confirmed with the supplier"),
+    "booking.decline": ActionRule(True, True, "The supplier declined"),
+    "booking.escalate": ActionRule(True, False, "Escalated"),
+    "booking.hold": ActionRule(True, True, "Put on hold"),
+    "booking.resume": ActionRule(True, False, "Taken off hold"),
+    "booking.cancel": ActionRule(True, True, "Cancelled"),
+    "booking_note.create": ActionRule(True, False, "A note was added"),
+    "user.create": ActionRule(True, False, "A user was provisioned"),
+    "user.change_role": ActionRule(True, True, "A user's role was changed"),
+    "user.deactivate": ActionRule(True, True, "A user was deactivated"),
+    "user.reactivate": ActionRule(True, False, "A user was reactivated"),
+    "deletion_request.create": ActionRule(False, False, "A deletion request was received"),
+    "deletion_request.verify": ActionRule(False, False, "Identity verification started"),
+    "deletion_request.mark_ready": ActionRule(False, False, "Identity verified; ready"),
+    "deletion_request.approve": ActionRule(False, False, "Erasure approved"),
+    "deletion_request.execute": ActionRule(False, True, "Personal data erased (never undoable)"),
+    "deletion_request.reject": ActionRule(False, False, "Request rejected"),
+    "deletion_request.extend": ActionRule(False, False, "Deadline extended"),
+    "deletion_request.confirm": ActionRule(False, False, "Written confirmation sent"),
+    "erasure.pseudonymise": ActionRule(False, True, "Personal data pseudonymised (never undoable)"),
+    "undo": ActionRule(True, True, "An earlier write was undone"),
+}
+
+
+def rule_for(action: str) -> ActionRule:
+    """The rule for an action; unknown actions are never undoable."""
+    return ACTIONS.get(action, ActionRule(False, False, action))
+
+
+def undo_expires_at(event: AuditEvent, window: timedelta) -> datetime | None:
+    """When the event stops being undoable, or None if it never was."""
+    return event.occurred_at + window if rule_for(event.action).undoable else None
+
+
+def undone_by(session: Session, event_id: int) -> AuditEvent | None:
+    """The undo event that reverted this one, if any."""
+    return session.scalars(
+        select(AuditEvent).where(AuditEvent.reverts_event_id == event_id).limit(1)
+    ).first()
+
+
+def undo(
+    session: Session, ctx: WriteContext, event: AuditEvent, window: timedelta, reason: str
+) -> AuditEvent:
+    """Revert `event`; raises a Problem (409, 410, 422) when it cannot be done safely."""
+    if not rule_for(event.action).undoable:
+        raise Problem(
+            422,
+            "not_undoable",
+            "This change cannot be undone",
+            detail=f"'{event.action}' writes are never undoable.",
+        )
+    previous = undone_by(session, event.id)
+    if previous is not None:
+        raise Problem(
+            409,
+            "already_undone",
+            "Already undone",
+            detail=f"Undone by {previous.actor_email} at {previous.occurred_at:%Y-%m-%d %H:%M} UTC.",
+            undone_by_event_id=previous.id,
+        )
+    expires = event.occurred_at + window
+    if ctx.now > expires:
+        raise Problem(
+            410,
+            "undo_window_passed",
+            "The undo window has passed",
+            detail=f"Changes can be undone for {window.total_seconds() / 3600:g} hours;"
+            f" this one closed at {expires:%Y-%m-%d %H:%M} UTC.",
+            undo_expired_at=expires.isoformat(),
+        )
+    model, _ = AUDITED[event.entity_type]
+    entity = session.get(model, int(event.entity_id), with_for_update=True)
+    current = snapshot(entity)
+    if current != event.after:
+        raise Problem(
+            409,
+            "entity_changed",
+            "Changed since",
+            detail="The record was changed after this event; undoing would overwrite"
+            " the newer change. Review its current state.",
+            current=current,
+        )
+    return _restore(session, ctx, event, entity, reason)
+
+
+def _restore(
+    session: Session, ctx: WriteContext, event: AuditEvent, entity: Any, reason: str
+) -> AuditEvent:
+    before = event.before
+    if before is None:  # undo a create: remove the row
+        return record_delete(session, ctx, entity, "undo", reason=reason, reverts_event_id=event.id)
+    if entity is None:  # undo a delete: the row comes back with the same id
+        restored = build_entity(event.entity_type, before)
+        return record_create(
+            session, ctx, restored, "undo", reason=reason, reverts_event_id=event.id
+        )
+    return record_change(
+        session,
+        ctx,
+        entity,
+        "undo",
+        lambda: apply_state(entity, before),
+        reason=reason,
+        reverts_event_id=event.id,
+    )
