@@ -178,11 +178,37 @@ class DeletionRequest(Base):
     extension_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     approved_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Who attested the subject's identity and how: the approver must be someone else.
+    verified_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    verification_method: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    verification_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rejection_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
+
+
+class OutboxMessage(Base):
+    """A letter or email to a data subject, queued in the writing transaction for the mail relay."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    recipient_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    deletion_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deletion_requests.id"), nullable=True, index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class IdempotencyRecord(Base):
