@@ -91,9 +91,13 @@ def test_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:
 
 
 def test_a_sandbox_made_before_alembic_is_adopted_with_its_data(tmp_path: Path) -> None:
+    from alembic import command
+
     engine = make_engine(f"sqlite:///{tmp_path / 'legacy.db'}")
-    Base.metadata.create_all(engine)  # how the platform made its schema before Alembic
+    # What create_all made before Alembic: the baseline tables, without a recorded revision.
     with engine.begin() as connection:
+        command.upgrade(schema.alembic_config(connection), schema.BASELINE_REVISION)
+        connection.execute(text("DROP TABLE alembic_version"))
         connection.execute(text("INSERT INTO clients (id, name) VALUES (1, 'Kept Ltd')"))
 
     schema.migrate(engine)
