@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm.exc import StaleDataError
 
 from ikan_platform.db import make_engine, make_sessionmaker
-from ikan_platform.errors import Problem, install_error_handlers, problem_response
+from ikan_platform.errors import (
+    Problem,
+    document_problems,
+    install_error_handlers,
+    problem_response,
+)
+from ikan_platform.policy import PUBLIC_OPERATIONS
 from ikan_platform.settings import PlatformSettings
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -66,4 +73,17 @@ def create_app(settings: PlatformSettings, engine: Engine | None = None) -> Fast
 
     for module in (auth, bookings, audit, deletion_requests, users):
         app.include_router(module.router)
+    _document(app)
     return app
+
+
+def _document(app: FastAPI) -> None:
+    """Serve an OpenAPI document whose error responses are the problem+json actually sent."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate(), PUBLIC_OPERATIONS)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

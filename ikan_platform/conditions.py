@@ -7,9 +7,9 @@ import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,31 @@ _ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 def etag(version: int) -> str:
     """The ETag of an entity version."""
     return f'"{version}"'
+
+
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag you last read, e.g. "3" (428 without it, 412 when stale).',
+    ),
+]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="1-200 characters, e.g. a UUID: a retry with the same key and body replays"
+        " the first response and writes nothing (keys live 24 hours).",
+    ),
+]
+
+
+def conditional_write(if_match: IfMatchHeader = None, key: IdempotencyKeyHeader = None) -> None:
+    """Declares the headers of a conditional, idempotent write (the route checks them)."""
+
+
+def idempotent_create(key: IdempotencyKeyHeader = None) -> None:
+    """Declares the header of an idempotent POST that creates or acts without a version."""
 
 
 def write_context(request: Request, user: User) -> WriteContext:

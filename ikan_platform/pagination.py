@@ -39,4 +39,4 @@ def decode_cursor(secret: str, scope: str, cursor: str) -> list[Any]:
             "invalid_cursor",
             "Invalid cursor",
             detail="The cursor is not one this list gave out; start from the first page.",
-        )
+        ) from None

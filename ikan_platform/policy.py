@@ -1,17 +1,21 @@
 """Who may call what: the role policy, in one table, keyed by OpenAPI operation id.
 
-Every authenticated route looks itself up here (`security.current_user`); an operation missing
-from the table is refused for everyone, and a test walks the OpenAPI document against it.
-Row-level scoping (a supplier sees only bookings sent to it, a traveler only their own, a
-relocation manager only their clients') lives in `services/scopes.py`. docs/rbac.md is rendered
-from this table by `python -m ikan_platform.policy`.
+Every authenticated route looks itself up here (`security.current_user`), on every request, with
+the role read from the database at that moment; an operation missing from the table is refused
+for everyone, and a test walks the OpenAPI document against it. Row-level scoping (a supplier
+sees only bookings sent to it, a traveler only their own, a relocation manager only their
+clients') lives in `services/bookings.visible_to`. docs/rbac.md is rendered from this table by
+`python -m ikan_platform.policy`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+ROLES = ("rmc", "operations", "admin", "supplier", "traveler")
 OPS = frozenset({"operations", "admin"})
 ADMIN = frozenset({"admin"})
-EVERYONE = frozenset({"rmc", "operations", "admin", "supplier", "traveler"})
+EVERYONE = frozenset(ROLES)
 
 # Routes that need no signed-in user (sign-in itself, and the sandbox's user list).
 PUBLIC_OPERATIONS = frozenset(
@@ -21,13 +25,16 @@ PUBLIC_OPERATIONS = frozenset(
 POLICY: dict[str, frozenset[str]] = {
     "get_me": EVERYONE,
     "list_queues": OPS,
+    # Everyone may list and read bookings, but only the rows `visible_to` their role.
     "list_bookings": EVERYONE,
     "get_booking": EVERYONE,
-    "list_booking_notes": EVERYONE - {"traveler"},
+    # Notes are the operators' working notes, not meant for customers or suppliers.
+    "list_booking_notes": OPS,
     "send_booking_to_supplier": OPS,
     "claim_booking": OPS,
     "release_booking": OPS,
     "assign_booking": OPS,
+    # Suppliers answer the bookings sent to them (the rules refuse any other state).
     "confirm_booking": OPS | {"supplier"},
     "decline_booking": OPS | {"supplier"},
     "escalate_booking": OPS,
@@ -56,33 +63,66 @@ POLICY: dict[str, frozenset[str]] = {
     "list_assignable_users": OPS,
 }
 
+ROW_SCOPES = (
+    ("rmc", "bookings of their own client (company) only"),
+    ("supplier", "bookings sent to their company (not new ones); they answer only those awaiting"),
+    ("traveler", "their own bookings (matched on the traveller's email) only"),
+    ("operations, admin", "everything"),
+)
+
 
 def allowed(operation_id: str, role: str) -> bool:
     """True when `role` may call `operation_id`; unknown operations are refused."""
     return role in POLICY.get(operation_id, frozenset())
 
 
-def render_markdown() -> str:
-    """The policy as a Markdown table (docs/rbac.md)."""
-    roles = ("rmc", "operations", "admin", "supplier", "traveler")
+def _operations(openapi: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """operation id -> (METHOD, path) from an OpenAPI document."""
+    found = {}
+    for path, methods in openapi.get("paths", {}).items():
+        for method, operation in methods.items():
+            found[operation["operationId"]] = (method.upper(), path)
+    return found
+
+
+def render_markdown(openapi: dict[str, Any]) -> str:
+    """The policy as Markdown (docs/rbac.md), with each operation's method and path."""
+    where = _operations(openapi)
     lines = [
         "# Role policy",
         "",
-        "Generated from `ikan_platform/policy.py` (`python -m ikan_platform.policy > docs/rbac.md`)."
-        " The server enforces it on every route; rows are further scoped: relocation managers see"
-        " their own clients' bookings, suppliers only bookings sent to them, travelers only"
-        " their own.",
+        "Generated from `ikan_platform/policy.py` by `python -m ikan_platform.policy >"
+        " docs/rbac.md`; a test fails when this file is out of date. The server enforces the"
+        " table on every request, reading the caller's role from the database each time (a"
+        " role change or deactivation takes effect on the next request). Refused calls get"
+        " `403` with code `forbidden`; an operation missing from the table is refused for"
+        " everyone.",
         "",
-        "| operation | " + " | ".join(roles) + " |",
-        "| --- | " + " | ".join("---" for _ in roles) + " |",
+        "| operation | method and path | " + " | ".join(ROLES) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in ROLES) + " |",
     ]
     for op, granted in sorted(POLICY.items()):
-        lines.append(
-            f"| `{op}` | " + " | ".join("yes" if r in granted else "-" for r in roles) + " |"
-        )
-    lines += ["", "Public (no sign-in): " + ", ".join(f"`{o}`" for o in sorted(PUBLIC_OPERATIONS))]
+        method, path = where.get(op, ("", "(not served yet)"))
+        cells = " | ".join("yes" if role in granted else "-" for role in ROLES)
+        lines.append(f"| `{op}` | `{method} {path}` | {cells} |")
+    lines += [
+        "",
+        "## Row scopes",
+        "",
+        "Allowed to call is not allowed to see everything: lists and reads are narrowed per role.",
+        "",
+        "| role | sees |",
+        "| --- | --- |",
+        *(f"| {role} | {sees} |" for role, sees in ROW_SCOPES),
+        "",
+        "## Public operations",
+        "",
+        "No sign-in needed: " + ", ".join(f"`{op}`" for op in sorted(PUBLIC_OPERATIONS)) + ".",
+    ]
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    print(render_markdown(), end="")
+    from ikan_platform.openapi_doc import build_openapi
+
+    print(render_markdown(build_openapi()), end="")

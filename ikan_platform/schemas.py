@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["rmc", "operations", "admin", "supplier", "traveler"]
+# Ids fit the database's integer columns, so an absurd id is a 422 (or 404), never a 500.
+MAX_ID = 2**31 - 1
+MAX_EVENT_ID = 2**63 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Strict(BaseModel):
@@ -25,6 +29,71 @@ class UserOut(BaseModel):
     role: Role
     active: bool = True
     version: int = 1
+
+
+class IdentityIn(Strict):
+    """An identity-provider subject that signs in as a user (looked up by these, never by email).
+
+    `issuer` is the provider's issuer as the platform records it: for Entra ID the tenant's
+    issuer (https://login.microsoftonline.com/<tenant id>/v2.0) with `subject` the object id
+    (`oid`); for Google https://accounts.google.com with `subject` the `sub` claim.
+    """
+
+    provider: Literal["entra", "google", "oidc"]
+    issuer: str = Field(min_length=1, max_length=300)
+    subject: str = Field(min_length=1, max_length=300)
+
+
+class IdentityOut(BaseModel):
+    """An identity-provider subject linked to a user."""
+
+    provider: str
+    issuer: str
+    subject: str
+
+
+class UserAdminOut(BaseModel):
+    """A user as Admins manage them: role, links, status and sign-in identities."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    active: bool
+    client_id: int | None
+    supplier_id: int | None
+    created_at: datetime
+    version: int
+    identities: list[IdentityOut]
+
+
+class UserPage(BaseModel):
+    """A keyset page of users, by id."""
+
+    items: list[UserAdminOut]
+    next_cursor: str | None
+
+
+class UserCreateIn(Strict):
+    """Provision a user: who they are, their role, and the identity they sign in with."""
+
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    client_id: RowId | None = Field(default=None, description="Required for rmc, else empty.")
+    supplier_id: RowId | None = Field(
+        default=None, description="Required for supplier, else empty."
+    )
+    identity: IdentityIn
+
+
+class RoleChangeIn(Strict):
+    """A new role (with its client or supplier link) and why."""
+
+    role: Role
+    client_id: RowId | None = None
+    supplier_id: RowId | None = None
+    reason: str = Field(min_length=3, max_length=2000)
 
 
 class ExchangeIn(Strict):
@@ -140,7 +209,7 @@ class ConfirmIn(Strict):
 class AssignIn(Strict):
     """The teammate to hand a booking to."""
 
-    assignee_id: int
+    assignee_id: RowId
 
 
 class NoteIn(Strict):

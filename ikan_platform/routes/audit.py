@@ -5,21 +5,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ikan_platform.conditions import idempotent, write_context
+from ikan_platform.conditions import idempotent, idempotent_create, write_context
 from ikan_platform.errors import Problem
 from ikan_platform.models import AuditEvent, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from ikan_platform.schemas import AuditEventOut, AuditPage, ReasonIn, UndoOut
+from ikan_platform.schemas import (
+    MAX_EVENT_ID,
+    MAX_ID,
+    AuditEventOut,
+    AuditPage,
+    ReasonIn,
+    UndoOut,
+)
 from ikan_platform.security import current_user, get_session
 from ikan_platform.services import undo as undo_service
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 SessionDep = Annotated[Session, Depends(get_session)]
 UserDep = Annotated[User, Depends(current_user)]
+EventId = Annotated[int, Path(ge=1, le=MAX_EVENT_ID)]
 
 
 def _label(event: AuditEvent) -> str:
@@ -72,7 +80,7 @@ def list_audit_events(
     session: SessionDep,
     entity_type: Annotated[str | None, Query(max_length=40)] = None,
     entity_id: Annotated[str | None, Query(max_length=60)] = None,
-    actor_id: int | None = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
     request_id: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
@@ -142,7 +150,9 @@ def _event(session: Session, event_id: int) -> AuditEvent:
     response_model=AuditEventOut,
     responses={404: {"description": "No such event"}},
 )
-def get_audit_event(event_id: int, request: Request, user: UserDep, session: SessionDep) -> dict:
+def get_audit_event(
+    event_id: EventId, request: Request, user: UserDep, session: SessionDep
+) -> dict:
     """One event with before, after, and whether it can still be undone."""
     settings = request.app.state.settings
     return serialize_event(
@@ -163,9 +173,10 @@ def get_audit_event(event_id: int, request: Request, user: UserDep, session: Ses
         410: {"description": "The 24-hour undo window has passed"},
         422: {"description": "This action is never undoable"},
     },
+    dependencies=[Depends(idempotent_create)],
 )
 def undo_audit_event(
-    event_id: int, body: ReasonIn, request: Request, user: UserDep, session: SessionDep
+    event_id: EventId, body: ReasonIn, request: Request, user: UserDep, session: SessionDep
 ):  # type: ignore[no-untyped-def]
     """Restore the entity to its state before the event; the undo is itself audited."""
     settings = request.app.state.settings

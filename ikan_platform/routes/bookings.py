@@ -6,16 +6,24 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ikan_platform.conditions import check_if_match, etag, idempotent, write_context
+from ikan_platform.conditions import (
+    check_if_match,
+    conditional_write,
+    etag,
+    idempotent,
+    idempotent_create,
+    write_context,
+)
 from ikan_platform.errors import Problem
 from ikan_platform.models import Booking, BookingNote, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from ikan_platform.schemas import (
+    MAX_ID,
     AssignIn,
     BookingOut,
     BookingPage,
@@ -33,6 +41,7 @@ from ikan_platform.services.audit import record_change, record_create
 router = APIRouter(prefix="/v1", tags=["bookings"])
 SessionDep = Annotated[Session, Depends(get_session)]
 UserDep = Annotated[User, Depends(current_user)]
+BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]
 WRITE_RESPONSES = {
     404: {"description": "No such booking (or not visible to you)"},
     409: {"description": "Not possible in the booking's current state"},
@@ -120,7 +129,7 @@ def _visible_booking(session: Session, user: User, booking_id: int) -> Booking:
     responses={404: {"description": "No such booking"}},
 )
 def get_booking(
-    booking_id: int, request: Request, user: UserDep, session: SessionDep
+    booking_id: BookingId, request: Request, user: UserDep, session: SessionDep
 ) -> JSONResponse:
     """One booking, with its ETag."""
     booking = _visible_booking(session, user, booking_id)
@@ -168,9 +177,10 @@ def _simple_action(
         response_model=BookingOut,
         responses=WRITE_RESPONSES,
         summary=summary,
+        dependencies=[Depends(conditional_write)],
     )
     def endpoint(
-        booking_id: int, request: Request, user: UserDep, session: SessionDep
+        booking_id: BookingId, request: Request, user: UserDep, session: SessionDep
     ) -> JSONResponse:
         return _act(
             request, session, user, booking_id, action, None, lambda b, now: rule(b, user, now)
@@ -190,9 +200,10 @@ def _reason_action(
         response_model=BookingOut,
         responses=WRITE_RESPONSES,
         summary=summary,
+        dependencies=[Depends(conditional_write)],
     )
     def endpoint(
-        booking_id: int, body: ReasonIn, request: Request, user: UserDep, session: SessionDep
+        booking_id: BookingId, body: ReasonIn, request: Request, user: UserDep, session: SessionDep
     ) -> JSONResponse:
         return _act(
             request,
@@ -239,9 +250,10 @@ _reason_action("cancel", "cancel_booking", "booking.cancel", rules.cancel, "Canc
     operation_id="confirm_booking",
     response_model=BookingOut,
     responses=WRITE_RESPONSES,
+    dependencies=[Depends(conditional_write)],
 )
 def confirm_booking(
-    booking_id: int, body: ConfirmIn, request: Request, user: UserDep, session: SessionDep
+    booking_id: BookingId, body: ConfirmIn, request: Request, user: UserDep, session: SessionDep
 ) -> JSONResponse:
     """Record the supplier's confirmation and reference."""
     return _act(
@@ -260,9 +272,10 @@ def confirm_booking(
     operation_id="assign_booking",
     response_model=BookingOut,
     responses=WRITE_RESPONSES,
+    dependencies=[Depends(conditional_write)],
 )
 def assign_booking(
-    booking_id: int, body: AssignIn, request: Request, user: UserDep, session: SessionDep
+    booking_id: BookingId, body: AssignIn, request: Request, user: UserDep, session: SessionDep
 ) -> JSONResponse:
     """Hand the booking to a teammate."""
     assignee = session.get(User, body.assignee_id)
@@ -300,7 +313,7 @@ def _note_out(session: Session, note: BookingNote) -> dict:
     "/bookings/{booking_id}/notes", operation_id="list_booking_notes", response_model=NotePage
 )
 def list_booking_notes(
-    booking_id: int,
+    booking_id: BookingId,
     request: Request,
     user: UserDep,
     session: SessionDep,
@@ -329,9 +342,10 @@ def list_booking_notes(
     response_model=NoteOut,
     status_code=201,
     responses={404: {"description": "No such booking"}},
+    dependencies=[Depends(idempotent_create)],
 )
 def add_booking_note(
-    booking_id: int, body: NoteIn, request: Request, user: UserDep, session: SessionDep
+    booking_id: BookingId, body: NoteIn, request: Request, user: UserDep, session: SessionDep
 ) -> JSONResponse:
     """Add a note (needs no If-Match: it changes no existing record)."""
 

@@ -14,9 +14,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
-from ikan_platform.models import AuditEvent, Booking, BookingNote, DeletionRequest, User
+from ikan_platform.models import AuditEvent, Booking, BookingNote, DeletionRequest, Identity, User
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,17 @@ AUDITED: dict[str, tuple[type, tuple[str, ...]]] = {
     ),
     "user": (
         User,
-        ("id", "email", "name", "role", "active", "client_id", "supplier_id", "version"),
+        (
+            "id",
+            "email",
+            "name",
+            "role",
+            "active",
+            "client_id",
+            "supplier_id",
+            "created_at",
+            "version",
+        ),
     ),
     "deletion_request": (
         DeletionRequest,
@@ -105,6 +116,10 @@ AUDITED: dict[str, tuple[type, tuple[str, ...]]] = {
     ),
 }
 ENTITY_TYPE_OF: dict[type, str] = {model: name for name, (model, _) in AUDITED.items()}
+# Rows that belong to an audited entity and appear inside its state: a user's identity-provider
+# subjects are part of who the user is, so provisioning, undo and restore carry them along.
+OWNED_ROWS: frozenset[type] = frozenset({Identity})
+IDENTITIES = "identities"
 
 
 def _jsonable(value: Any) -> Any:
@@ -127,21 +142,61 @@ def _from_json(model: type, field: str, value: Any) -> Any:
     return value
 
 
+def _identities(user: User) -> list[dict[str, str]]:
+    session = object_session(user)
+    if session is None or user.id is None:
+        return []
+    rows = session.scalars(
+        select(Identity).where(Identity.user_id == user.id).order_by(Identity.id)
+    ).all()
+    return [{"provider": r.provider, "issuer": r.issuer, "subject": r.subject} for r in rows]
+
+
 def snapshot(entity: Any) -> dict[str, Any] | None:
     """The audited state of an entity as JSON-ready data (None for "does not exist")."""
     if entity is None:
         return None
     _, fields = AUDITED[ENTITY_TYPE_OF[type(entity)]]
-    return {f: _jsonable(getattr(entity, f)) for f in fields}
+    state = {f: _jsonable(getattr(entity, f)) for f in fields}
+    if isinstance(entity, User):
+        state[IDENTITIES] = _identities(entity)
+    return state
 
 
 def apply_state(entity: Any, state: dict[str, Any]) -> None:
-    """Set an entity's audited fields from a snapshot; the version moves on, never back."""
+    """Set an entity's audited fields from a snapshot; the version moves on, never back.
+
+    Owned rows (a user's identities) are set too when the entity is already in the database;
+    for a new entity, `record_create(..., owned=state)` adds them after its insert.
+    """
     model = type(entity)
     for field, value in state.items():
-        if field in ("id", "version"):
+        if field in ("id", "version", IDENTITIES):
             continue
         setattr(entity, field, _from_json(model, field, value))
+    session = object_session(entity)
+    if session is not None and isinstance(entity, User) and IDENTITIES in state:
+        _set_identities(session, entity, state[IDENTITIES])
+
+
+def _set_identities(session: Session, user: User, wanted: list[dict[str, str]]) -> None:
+    """Make the user's identity rows exactly `wanted`, keeping rows that already match."""
+    key = ("provider", "issuer", "subject")
+    want = {tuple(i[k] for k in key) for i in wanted}
+    existing = session.scalars(select(Identity).where(Identity.user_id == user.id)).all()
+    for row in existing:
+        if (row.provider, row.issuer, row.subject) in want:
+            want.discard((row.provider, row.issuer, row.subject))
+        else:
+            _mark_audited(session, row)
+            session.delete(row)
+    session.flush()  # a subject moving between rows must leave before it arrives
+    for item in wanted:
+        values = tuple(item[k] for k in key)
+        if values in want:
+            row = Identity(user_id=user.id, **dict(zip(key, values, strict=True)))
+            _mark_audited(session, row)
+            session.add(row)
 
 
 def build_entity(entity_type: str, state: dict[str, Any]) -> Any:
@@ -184,11 +239,15 @@ def record_create(
     *,
     reason: str | None = None,
     reverts_event_id: int | None = None,
+    owned: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Insert `entity` and record its creation."""
+    """Insert `entity` (and its owned rows from `owned`, e.g. a user's identities) and record it."""
     _mark_audited(session, entity)
     session.add(entity)
     session.flush()
+    if owned is not None and isinstance(entity, User) and IDENTITIES in owned:
+        _set_identities(session, entity, owned[IDENTITIES])
+        session.flush()
     return _add_event(
         session, ctx, entity, action, None, snapshot(entity), reason, reverts_event_id
     )
@@ -203,9 +262,11 @@ def record_delete(
     reason: str | None = None,
     reverts_event_id: int | None = None,
 ) -> AuditEvent:
-    """Delete `entity` and record its last state."""
+    """Delete `entity` (with its owned rows) and record its last state."""
     before = snapshot(entity)
     _mark_audited(session, entity)
+    if isinstance(entity, User):
+        _set_identities(session, entity, [])
     session.delete(entity)
     session.flush()
     return _add_event(session, ctx, entity, action, before, None, reason, reverts_event_id)
@@ -251,7 +312,7 @@ def _refuse_unaudited_writes(session: Session, _context: object, _instances: obj
         return  # the seed and migrations write history directly; never reachable over HTTP
     audited = session.info.get("audited_objects", set())
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if type(obj) in ENTITY_TYPE_OF and id(obj) not in audited:
+        if (type(obj) in ENTITY_TYPE_OF or type(obj) in OWNED_ROWS) and id(obj) not in audited:
             if obj in session.dirty and not session.is_modified(obj):
                 continue
             raise UnauditedWrite(f"{type(obj).__name__} written without an audit event")

@@ -70,15 +70,22 @@ def sla_breached(condition_now: datetime) -> ColumnElement[bool]:
 
 
 def search_condition(q: str) -> ColumnElement[bool]:
-    """`q` matches booking reference, traveller name, either city, or supplier name."""
-    pattern = f"%{q.strip().lower()}%"
-    supplier_match = select(Supplier.id).where(func.lower(Supplier.name).like(pattern))
+    """`q` matches the booking id or reference, traveller name, either city, or supplier name."""
+    text = q.strip().lower()
+    # The user's text is matched literally: % and _ are not wildcards to someone searching.
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    def contains(column: Any) -> ColumnElement[bool]:
+        return func.lower(column).like(pattern, escape="\\")
+
+    is_id = text.isascii() and text.isdigit() and len(text) < 10
     return or_(
-        func.lower(Booking.reference).like(pattern),
-        func.lower(Booking.traveller_name).like(pattern),
-        func.lower(Booking.home_city).like(pattern),
-        func.lower(Booking.destination_city).like(pattern),
-        Booking.supplier_id.in_(supplier_match),
+        Booking.id == int(text) if is_id else false(),
+        contains(Booking.reference),
+        contains(Booking.traveller_name),
+        contains(Booking.home_city),
+        contains(Booking.destination_city),
+        Booking.supplier_id.in_(select(Supplier.id).where(contains(Supplier.name))),
     )
 
 
@@ -165,7 +172,7 @@ def send_to_supplier(booking: Booking, actor: User, now: datetime) -> None:
 
 def claim(booking: Booking, actor: User, now: datetime) -> None:
     """Take the booking; refused if a teammate already holds it."""
-    _require_status(booking, OPEN_STATUSES + ("confirmed",), "claim")
+    _require_status(booking, (*OPEN_STATUSES, "confirmed"), "claim")
     if booking.assignee_id == actor.id:
         raise _refuse("already_claimed", "You already hold this booking.")
     if booking.assignee_id is not None:
@@ -184,7 +191,7 @@ def release(booking: Booking, actor: User, now: datetime) -> None:
 
 def assign(booking: Booking, actor: User, now: datetime, assignee: User) -> None:
     """Hand the booking to an active Operations or Admin teammate."""
-    _require_status(booking, OPEN_STATUSES + ("confirmed",), "assign")
+    _require_status(booking, (*OPEN_STATUSES, "confirmed"), "assign")
     if assignee.role not in ("operations", "admin") or not assignee.active:
         raise Problem(
             422,
@@ -215,7 +222,7 @@ def decline(booking: Booking, actor: User, now: datetime, reason: str) -> None:
 
 def escalate(booking: Booking, actor: User, now: datetime, reason: str) -> None:
     """Flag for senior attention."""
-    _require_status(booking, OPEN_STATUSES + ("confirmed",), "escalate")
+    _require_status(booking, (*OPEN_STATUSES, "confirmed"), "escalate")
     if booking.escalated:
         raise _refuse("already_escalated", "This booking is already escalated.")
     booking.escalated = True
@@ -239,6 +246,6 @@ def resume(booking: Booking, actor: User, now: datetime) -> None:
 
 def cancel(booking: Booking, actor: User, now: datetime, reason: str) -> None:
     """Cancel with a reason (reversible for 24 hours through undo)."""
-    _require_status(booking, OPEN_STATUSES + ("confirmed",), "cancel")
+    _require_status(booking, (*OPEN_STATUSES, "confirmed"), "cancel")
     booking.status = "cancelled"
     booking.status_reason = reason

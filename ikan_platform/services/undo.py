@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ikan_platform.errors import Problem
@@ -95,13 +96,17 @@ def undo(
             "This change cannot be undone",
             detail=f"'{event.action}' writes are never undoable.",
         )
+    # Lock the entity first, so two undos of one event serialise and the second sees the first.
+    model, _ = AUDITED[event.entity_type]
+    entity = session.get(model, int(event.entity_id), with_for_update=True)
     previous = undone_by(session, event.id)
     if previous is not None:
         raise Problem(
             409,
             "already_undone",
             "Already undone",
-            detail=f"Undone by {previous.actor_email} at {previous.occurred_at:%Y-%m-%d %H:%M} UTC.",
+            detail=f"Undone by {previous.actor_email}"
+            f" at {previous.occurred_at:%Y-%m-%d %H:%M} UTC.",
             undone_by_event_id=previous.id,
         )
     expires = event.occurred_at + window
@@ -114,8 +119,6 @@ def undo(
             f" this one closed at {expires:%Y-%m-%d %H:%M} UTC.",
             undo_expired_at=expires.isoformat(),
         )
-    model, _ = AUDITED[event.entity_type]
-    entity = session.get(model, int(event.entity_id), with_for_update=True)
     current = snapshot(entity)
     if current != event.after:
         raise Problem(
@@ -126,7 +129,17 @@ def undo(
             " the newer change. Review its current state.",
             current=current,
         )
-    return _restore(session, ctx, event, entity, reason)
+    try:
+        return _restore(session, ctx, event, entity, reason)
+    except IntegrityError:
+        session.rollback()
+        raise Problem(
+            409,
+            "entity_in_use",
+            "Other records depend on it",
+            detail="Undoing this would remove or duplicate a record that other records now"
+            " use (for example a user who has since signed in or holds bookings).",
+        ) from None
 
 
 def _restore(
@@ -138,14 +151,14 @@ def _restore(
     if entity is None:  # undo a delete: the row comes back with the same id
         restored = build_entity(event.entity_type, before)
         return record_create(
-            session, ctx, restored, "undo", reason=reason, reverts_event_id=event.id
+            session, ctx, restored, "undo", reason=reason, reverts_event_id=event.id, owned=before
         )
+
+    def revert() -> None:
+        apply_state(entity, before)
+        if hasattr(entity, "updated_at"):
+            entity.updated_at = ctx.now
+
     return record_change(
-        session,
-        ctx,
-        entity,
-        "undo",
-        lambda: apply_state(entity, before),
-        reason=reason,
-        reverts_event_id=event.id,
+        session, ctx, entity, "undo", revert, reason=reason, reverts_event_id=event.id
     )
