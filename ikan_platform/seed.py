@@ -60,6 +60,14 @@ def seed(
     return {"users": len(users) + 2, "bookings": len(made), "deletion_requests": requests}
 
 
+def _ascii(text: str) -> str:
+    """Fold accents away: García -> garcia, for email addresses."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return folded.replace("ł", "l")
+
+
 def _ctx(actor: Actor, when: datetime, tag: str) -> WriteContext:
     return WriteContext(actor, f"seed-{tag}", when)
 
@@ -113,7 +121,7 @@ def _seed_booking(
     home, destination = rng.sample(data.CITIES, 2)
     city, currency, base = destination
     first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES)
-    email_local = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+    email_local = _ascii(f"{first}.{last}".lower().replace("'", "").replace(" ", ""))
     domain = data.CLIENTS[client_index].split()[0].lower() + ".example"
     status = _target_status(rng)
     created = now - timedelta(days=rng.randint(2, 12), minutes=rng.randint(0, 1439))
