@@ -64,8 +64,7 @@ def _ascii(text: str) -> str:
     """Fold accents away: García -> garcia, for email addresses."""
     import unicodedata
 
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return folded.replace("ł", "l")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def _ctx(actor: Actor, when: datetime, tag: str) -> WriteContext:
