@@ -1,0 +1,278 @@
+"""PlatformClient: every call the console makes to the ikan platform, typed, over one httpx client.
+
+Knows nothing of Textual. Writes send If-Match with the version the user saw and an
+Idempotency-Key, and are retried once with the same key when the answer was lost, so a flaky
+network never writes twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from ikan_console.api.errors import IkanError, MalformedResponse, PlatformUnreachable, error_for
+from ikan_console.api.models import (
+    AuditEvent,
+    Booking,
+    DeletionRequest,
+    Page,
+    Queue,
+    SandboxUser,
+    Tokens,
+    UndoResult,
+    User,
+)
+from ikan_console.api.session_auth import PlatformAuth
+
+M = TypeVar("M", bound=BaseModel)
+USER_AGENT = "ikan-console/0.1"
+BOOKING_ACTIONS = frozenset(
+    {
+        "claim",
+        "release",
+        "send-to-supplier",
+        "resume",
+        "cancel",
+        "hold",
+        "escalate",
+        "decline",
+        "confirm",
+        "assign",
+    }
+)
+
+
+class PlatformClient:
+    """The console's connection to one platform (one long-lived httpx.AsyncClient)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 15.0,
+        on_tokens: Callable[[Tokens | None], None] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth = PlatformAuth(on_tokens)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            auth=self.auth,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    @property
+    def user(self) -> User | None:
+        """The signed-in user, if any."""
+        return self.auth.tokens.user if self.auth.tokens else None
+
+    # -- transport ---------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        retry: bool = False,
+    ) -> httpx.Response:
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        attempts = 2 if retry else 1
+        for attempt in range(attempts):
+            try:
+                response = await self._http.request(
+                    method, path, json=json, params=clean, headers=headers
+                )
+                break
+            except httpx.TimeoutException:
+                if attempt + 1 < attempts:
+                    continue
+                raise PlatformUnreachable(
+                    "The platform did not answer in time.",
+                    hint="Nothing was lost; try again in a moment.",
+                ) from None
+            except httpx.TransportError:
+                if attempt + 1 < attempts:
+                    continue
+                raise PlatformUnreachable(
+                    f"Cannot reach the platform at {self.base_url}.",
+                    hint="Check your network or VPN; nothing was changed.",
+                ) from None
+        if response.status_code >= 400:
+            raise error_for(response.status_code, _json_or_none(response))
+        return response
+
+    async def _get(self, model: type[M], path: str, **params: Any) -> M:
+        response = await self._send("GET", path, params=params)
+        return _parse(model, response)
+
+    async def _act(
+        self, model: type[M], path: str, *, version: int | None = None, body: Any = None
+    ) -> M:
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        if version is not None:
+            headers["If-Match"] = f'"{version}"'
+        response = await self._send("POST", path, json=body, headers=headers, retry=True)
+        return _parse(model, response)
+
+    # -- sign-in -----------------------------------------------------------------------------
+
+    async def sandbox_users(self) -> list[SandboxUser]:
+        """The sandbox's seeded users (sandbox platforms only)."""
+        response = await self._send("GET", "/v1/sandbox/users")
+        return [_parse_obj(SandboxUser, u) for u in _json_list(response)]
+
+    async def exchange(self, provider: str, id_token: str, nonce: str | None = None) -> User:
+        """Trade an identity provider's ID token for a platform session."""
+        body = {"provider": provider, "id_token": id_token}
+        if nonce:
+            body["nonce"] = nonce
+        response = await self._send("POST", "/v1/auth/exchange", json=body)
+        tokens = _parse(Tokens, response)
+        self.auth.set_tokens(tokens)
+        return tokens.user
+
+    async def sign_out(self) -> None:
+        """Revoke the session on the platform (best effort) and forget it here."""
+        tokens = self.auth.tokens
+        self.auth.set_tokens(None)
+        if tokens is not None:
+            try:
+                await self._send(
+                    "POST", "/v1/auth/logout", json={"refresh_token": tokens.refresh_token}
+                )
+            except IkanError:
+                pass  # offline: the refresh token expires on its own, and it is gone here
+
+    async def me(self) -> User:
+        """The signed-in user, as the platform sees them now."""
+        return await self._get(User, "/v1/me")
+
+    # -- bookings ----------------------------------------------------------------------------
+
+    async def queues(self) -> list[Queue]:
+        """Queues with counts."""
+        response = await self._send("GET", "/v1/queues")
+        return [_parse_obj(Queue, q) for q in _json_list(response)]
+
+    async def bookings(
+        self,
+        *,
+        queue: str | None = None,
+        q: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[Booking]:
+        """One page of bookings, soonest SLA first."""
+        return await self._get(
+            Page[Booking], "/v1/bookings", queue=queue, q=q, cursor=cursor, limit=limit
+        )
+
+    async def booking(self, booking_id: int) -> Booking:
+        """One booking, fresh."""
+        return await self._get(Booking, f"/v1/bookings/{booking_id}")
+
+    async def booking_action(
+        self, booking: Booking, action: str, body: dict[str, Any] | None = None
+    ) -> Booking:
+        """Run a booking action against the version the user saw."""
+        if action not in BOOKING_ACTIONS:
+            raise ValueError(f"unknown booking action {action!r}")
+        return await self._act(
+            Booking, f"/v1/bookings/{booking.id}/{action}", version=booking.version, body=body
+        )
+
+    # -- audit -------------------------------------------------------------------------------
+
+    async def audit_events(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        actor_id: int | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[AuditEvent]:
+        """One page of audit events, newest first."""
+        return await self._get(
+            Page[AuditEvent],
+            "/v1/audit-events",
+            entity_type=entity_type,
+            entity_id=entity_id,
+            actor_id=actor_id,
+            action=action,
+            since=since.isoformat() if since else None,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    async def audit_event(self, event_id: int) -> AuditEvent:
+        """One audit event, fresh."""
+        return await self._get(AuditEvent, f"/v1/audit-events/{event_id}")
+
+    async def undo(self, event_id: int, reason: str) -> UndoResult:
+        """Revert an audited write (the platform checks role, window and later changes)."""
+        return await self._act(
+            UndoResult, f"/v1/audit-events/{event_id}/undo", body={"reason": reason}
+        )
+
+    # -- deletion requests -------------------------------------------------------------------
+
+    async def deletion_requests(
+        self, *, status: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[DeletionRequest]:
+        """One page of deletion requests, soonest deadline first."""
+        return await self._get(
+            Page[DeletionRequest],
+            "/v1/deletion-requests",
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    async def deletion_request(self, request_id: int) -> DeletionRequest:
+        """One deletion request, fresh."""
+        return await self._get(DeletionRequest, f"/v1/deletion-requests/{request_id}")
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _json_list(response: httpx.Response) -> list[Any]:
+    body = _json_or_none(response)
+    if not isinstance(body, list):
+        raise MalformedResponse("The platform sent an unexpected answer (expected a list).")
+    return body
+
+
+def _parse_obj(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        raise MalformedResponse(
+            f"The platform's answer did not match the API contract ({model.__name__}).",
+            hint="The console may be older than the platform; update it.",
+        ) from None
+
+
+def _parse(model: type[M], response: httpx.Response) -> M:
+    return _parse_obj(model, _json_or_none(response))

@@ -1,0 +1,111 @@
+"""The console App: one platform connection, one session, sign-in and the main screen."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from textual.app import App
+
+from ikan_console.api.client import PlatformClient
+from ikan_console.api.errors import IkanError, PlatformUnreachable, SessionExpired
+from ikan_console.api.models import User
+from ikan_console.commands import ConsoleCommands
+
+
+@dataclass
+class Connection:
+    """Where the console connects and how to open the client (which may start a sandbox)."""
+
+    environment: str
+    describe: str
+    open_client: Callable[[], PlatformClient]
+    production: bool = False
+
+
+def utc_now() -> datetime:
+    """The console's clock."""
+    return datetime.now(UTC)
+
+
+class IkanApp(App[None]):
+    """ikan console."""
+
+    TITLE = "ikan console"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        client: PlatformClient | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__()
+        self.connection = connection
+        self._client = client
+        self._client_lock = asyncio.Lock()
+        self.clock = clock
+
+    @property
+    def client(self) -> PlatformClient:
+        """The platform client (opened before any screen needs it)."""
+        if self._client is None:
+            raise RuntimeError("the platform client is not open yet")
+        return self._client
+
+    async def ensure_client(self) -> PlatformClient:
+        """Open the client once; starting a sandbox runs in a thread so the UI stays live."""
+        async with self._client_lock:
+            if self._client is None:
+                try:
+                    self._client = await asyncio.to_thread(self.connection.open_client)
+                except Exception as error:
+                    raise PlatformUnreachable(f"Could not start the platform: {error}") from None
+            return self._client
+
+    def on_mount(self) -> None:
+        """Begin at sign-in."""
+        from ikan_console.screens.sign_in import SignInScreen
+
+        self.push_screen(SignInScreen())
+
+    def signed_in(self, user: User) -> None:
+        """Open the console for a signed-in user (or resume after re-authentication)."""
+        from ikan_console.screens.main import MainScreen
+        from ikan_console.screens.sign_in import SignInScreen
+
+        if isinstance(self.screen, SignInScreen):
+            self.pop_screen()
+        if not isinstance(self.screen, MainScreen):
+            self.push_screen(MainScreen(user))
+        self.notify(f"Signed in as {user.name} ({user.role_label}).", timeout=3)
+
+    def sign_out(self) -> None:
+        """Revoke the session and go back to sign-in, leaving nothing of it on screen."""
+        from ikan_console.screens.sign_in import SignInScreen
+
+        self.run_worker(self.client.sign_out(), group="session", exit_on_error=False)
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(SignInScreen())
+
+    def report(self, error: IkanError, context: str) -> None:
+        """The one failure path: a plain notification, or sign-in when the session ended."""
+        if isinstance(error, SessionExpired):
+            from ikan_console.screens.sign_in import SignInScreen
+
+            if not isinstance(self.screen, SignInScreen):
+                self.push_screen(
+                    SignInScreen(reason=f"{error} Your work is still open behind this screen.")
+                )
+            return
+        self.notify(str(error), title=context, severity="error", timeout=10)
+
+    async def on_unmount(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            await self._client.aclose()

@@ -1,0 +1,61 @@
+"""The signed-in console: session bar, the three jobs, and the keys that move between them."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer
+
+from ikan_console.api.models import User
+from ikan_console.views.audit import AuditView
+from ikan_console.views.deletion_requests import DeletionRequestsView
+from ikan_console.views.queues import QueuesView
+from ikan_console.widgets.session_bar import SessionBar
+
+VIEW_TITLES = {"queues": "Queues", "audit": "Audit", "deletion": "Deletion requests"}
+
+
+class MainScreen(Screen[None]):
+    """One signed-in session; signing out dismisses it, so no data outlives the session."""
+
+    BINDINGS = [
+        Binding("1", "show('queues')", "Queues", id="view.queues"),
+        Binding("2", "show('audit')", "Audit", id="view.audit"),
+        Binding("3", "show('deletion')", "Deletion", id="view.deletion"),
+        Binding("ctrl+o", "sign_out", "Sign out", id="session.sign_out"),
+    ]
+
+    def __init__(self, user: User) -> None:
+        super().__init__()
+        self.user = user
+
+    def compose(self) -> ComposeResult:
+        """Bar, views, footer."""
+        bar = SessionBar()
+        bar.environment = self.app.connection.environment
+        bar.production = self.app.connection.production
+        bar.user_text = f"{self.user.name} · {self.user.role_label}"
+        yield bar
+        with ContentSwitcher(initial="queues"):
+            yield QueuesView(id="queues")
+            yield AuditView(id="audit")
+            yield DeletionRequestsView(id="deletion")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start in the queues."""
+        self.action_show("queues")
+
+    def action_show(self, view: str) -> None:
+        """Switch to one of the three jobs and focus its table."""
+        self.query_one(ContentSwitcher).current = view
+        self.query_one(SessionBar).view = view
+        self.sub_title = VIEW_TITLES[view]
+        tables = self.query_one(f"#{view}").query(DataTable)
+        if tables:
+            tables.last().focus()
+
+    def action_sign_out(self) -> None:
+        """End the session and return to sign-in."""
+        self.app.sign_out()

@@ -1,0 +1,194 @@
+"""Audit trail: find a write, read its before/after, and undo it with one key inside 24 hours."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input
+
+from ikan_console.api.errors import (
+    Conflict,
+    IkanError,
+    NotAllowed,
+    UndoExpired,
+    Unprocessable,
+)
+from ikan_console.api.models import AuditEvent
+from ikan_console.formatting import utc, value_text
+from ikan_console.screens.reason_dialog import ReasonDialog
+from ikan_console.views.paged_table import PagedTable
+from ikan_console.widgets.diff_view import DiffView, changed_rows, undo_state
+
+PAGE_SIZE = 100
+COLUMNS = ("Time (UTC)", "Actor", "Role", "Action", "Entity", "Undo")
+
+
+def refusal_text(error: IkanError, event: AuditEvent) -> str:
+    """Why the platform refused an undo, in words an admin can act on."""
+    if isinstance(error, UndoExpired):
+        return (
+            f"The 24-hour undo window for this {event.action} closed"
+            f" at {utc(event.undo_expires_at)} UTC. Correct the record with a new change"
+            " instead."
+            if event.undo_expires_at
+            else str(error)
+        )
+    if isinstance(error, Conflict) and getattr(error, "code", "") == "entity_changed":
+        current = error.current or {}
+        status = f" It is now {value_text(current.get('status'))}." if "status" in current else ""
+        return (
+            f"{event.entity_label} was changed after this event, so undoing it would "
+            f"overwrite the newer change.{status} Undo the newer change first, or correct "
+            "it by hand."
+        )
+    if isinstance(error, Conflict) and getattr(error, "code", "") == "already_undone":
+        return f"This change was already undone. {error}"
+    if isinstance(error, NotAllowed):
+        return "Only Operations and Admin users can undo changes."
+    if isinstance(error, Unprocessable):
+        return f"This kind of change cannot be undone. {error}"
+    return str(error)
+
+
+class AuditView(Vertical):
+    """Events newest first, filterable by record; the selected event's diff; `u` to undo."""
+
+    DEFAULT_CSS = """
+    AuditView #events { height: 1fr; border: round $primary-darken-1; }
+    AuditView DiffView { height: 14; }
+    """
+    BINDINGS = [
+        Binding("u", "undo", "Undo change", id="audit.undo"),
+        Binding("slash", "filter", "Filter", id="audit.filter"),
+        Binding("r", "refresh", "Refresh", id="audit.refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Filter, events, diff."""
+        yield Input(
+            placeholder="/ Filter by booking reference (BK-…) or entity id; empty shows everything",
+            id="audit-filter",
+        )
+        yield PagedTable(self._fetch_page, self._row, COLUMNS, id="events")
+        yield DiffView(self.app.clock, id="diff")
+
+    def on_mount(self) -> None:
+        """Load the newest events."""
+        self._entity: tuple[str, str] | None = None
+        table = self.query_one("#events", PagedTable)
+        table.title = "Audit trail"
+        table.reload()
+
+    async def _fetch_page(self, cursor: str | None):  # type: ignore[no-untyped-def]
+        entity_type, entity_id = self._entity or (None, None)
+        page = await self.app.client.audit_events(
+            entity_type=entity_type, entity_id=entity_id, cursor=cursor, limit=PAGE_SIZE
+        )
+        return page.items, page.next_cursor, None
+
+    def _row(self, e: AuditEvent) -> tuple[object, ...]:
+        state, style = undo_state(e, self.app.clock())
+        return (
+            utc(e.occurred_at),
+            e.actor.email,
+            e.actor.role,
+            e.action,
+            e.entity_label,
+            Text(state, style=style),
+        )
+
+    @on(PagedTable.ItemHighlighted, "#events")
+    def event_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
+        """Show the highlighted event's diff."""
+        self.query_one(DiffView).event = event.item
+
+    def action_filter(self) -> None:
+        """Jump to the filter."""
+        self.query_one("#audit-filter", Input).focus()
+
+    def action_refresh(self) -> None:
+        """Reload from the newest event."""
+        self.query_one("#events", PagedTable).reload()
+
+    @on(Input.Submitted, "#audit-filter")
+    def apply_filter(self, event: Input.Submitted) -> None:
+        """Filter by a booking reference or an entity id."""
+        self.resolve_filter(event.value.strip())
+
+    @work(exclusive=True, group="audit-filter", exit_on_error=False)
+    async def resolve_filter(self, text: str) -> None:
+        """Turn `BK-104200` into the booking's id; numbers are taken as booking ids."""
+        table = self.query_one("#events", PagedTable)
+        if not text:
+            self._entity, table.title = None, "Audit trail"
+        elif text.isdigit():
+            self._entity, table.title = ("booking", text), f"Audit trail of booking {text}"
+        else:
+            try:
+                page = await self.app.client.bookings(q=text, limit=2)
+            except IkanError as error:
+                self.app.report(error, "Could not look up that booking")
+                return
+            match = next((b for b in page.items if b.reference.lower() == text.lower()), None)
+            if match is None:
+                self.app.notify(f"No booking with reference {text}.", severity="warning")
+                return
+            self._entity, table.title = ("booking", str(match.id)), f"Audit trail of {text}"
+        table.reload()
+        table.focus()
+
+    def action_undo(self) -> None:
+        """Confirm and undo the selected event."""
+        event = self.query_one("#events", PagedTable).selected
+        if event is None:
+            self.app.notify("Select an event first.", severity="warning")
+            return
+        state, _ = undo_state(event, self.app.clock())
+        if not event.undoable:
+            self.app.notify(
+                f"This {event.action} cannot be undone: {state}.",
+                title="Not undoable",
+                severity="warning",
+            )
+            return
+        restore = [
+            f"  {k}: {value_text((event.after or {}).get(k))} → "
+            f"{value_text((event.before or {}).get(k))}"
+            for k in changed_rows(event.before, event.after)
+        ]
+        summary = (
+            f"{event.action} on {event.entity_label} by {event.actor.email} at "
+            f"{utc(event.occurred_at)} UTC.\nUndo restores:\n"
+            + "\n".join(restore[:10])
+            + "\nThe undo is itself recorded and can be undone for 24 hours."
+        )
+
+        def undo_with(reason: str | None) -> None:
+            if reason:
+                self.run_undo(event, reason)
+
+        self.app.push_screen(
+            ReasonDialog(f"Undo {event.action} on {event.entity_label}?", summary, "Undo change"),
+            undo_with,
+        )
+
+    @work(group="audit-undo", exit_on_error=False)
+    async def run_undo(self, event: AuditEvent, reason: str) -> None:
+        """Ask the platform to undo; explain a refusal in words."""
+        try:
+            result = await self.app.client.undo(event.id, reason)
+        except IkanError as error:
+            self.app.notify(
+                refusal_text(error, event), title="Undo refused", severity="error", timeout=12
+            )
+            self.query_one("#events", PagedTable).reload()
+            return
+        self.app.notify(
+            f"Undone: {event.entity_label} is back as it was before "
+            f"{event.action}. Recorded as event #{result.undo_event.id}.",
+            title="Undone",
+        )
+        self.query_one("#events", PagedTable).reload()

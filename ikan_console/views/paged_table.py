@@ -1,0 +1,121 @@
+"""A DataTable that loads keyset pages as the cursor nears the end, never the whole list."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from textual import on, work
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ikan_console.api.errors import IkanError
+
+Fetch = Callable[[str | None], Awaitable[tuple[list[Any], str | None, int | None]]]
+LOAD_AHEAD = 15
+
+
+class PagedTable(DataTable):
+    """Rows from a paginated API; each row's key is its item's id."""
+
+    BINDINGS = [Binding("end", "scroll_bottom", "Last loaded", id="table.end", show=False)]
+
+    class ItemHighlighted(Message):
+        """The cursor moved onto an item (or the table emptied: item is None)."""
+
+        def __init__(self, table: PagedTable, item: Any | None) -> None:
+            super().__init__()
+            self.table = table
+            self.item = item
+
+        @property
+        def control(self) -> PagedTable:
+            """The table that sent it."""
+            return self.table
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        row: Callable[[Any], Sequence[object]],
+        columns: Sequence[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._fetch = fetch
+        self._row = row
+        self._columns = columns
+        self.items: list[Any] = []
+        self.next_cursor: str | None = None
+        self.total: int | None = None
+        self.title = ""
+        self._generation = 0
+
+    def on_mount(self) -> None:
+        """Set up columns."""
+        self.add_columns(*self._columns)
+
+    @property
+    def selected(self) -> Any | None:
+        """The item under the cursor."""
+        if not self.items or not 0 <= self.cursor_row < len(self.items):
+            return None
+        return self.items[self.cursor_row]
+
+    def _update_title(self) -> None:
+        total = (
+            f" of {self.total:,}" if self.total is not None else ("+" if self.next_cursor else "")
+        )
+        self.border_title = f"{self.title} · showing {len(self.items):,}{total}"
+
+    def reload(self) -> None:
+        """Start again from the first page."""
+        self._generation += 1
+        self.next_cursor = None
+        self._load(None, self._generation, reset=True)
+
+    @work(group="paged-table", exit_on_error=False)
+    async def _load(self, cursor: str | None, generation: int, *, reset: bool) -> None:
+        self.border_subtitle = "loading…"
+        try:
+            items, next_cursor, total = await self._fetch(cursor)
+        except IkanError as error:
+            if generation == self._generation:
+                self.border_subtitle = "could not load — r to retry"
+                self.app.report(error, "Could not load the list")
+            return
+        if generation != self._generation:
+            return  # a newer reload owns the table now
+        self.border_subtitle = ""
+        keep_key = self.selected.id if (reset and self.selected is not None) else None
+        if reset:
+            self.clear()
+            self.items = []
+        self.items.extend(items)
+        self.next_cursor, self.total = next_cursor, total
+        self.add_rows([self._row(i) for i in items])
+        self._update_title()
+        if reset:
+            row = next((n for n, i in enumerate(self.items) if i.id == keep_key), 0)
+            if self.items:
+                self.move_cursor(row=row)
+            self.post_message(self.ItemHighlighted(self, self.selected))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(self.ItemHighlighted(self, self.selected))
+        if self.next_cursor and event.cursor_row >= len(self.items) - LOAD_AHEAD:
+            cursor, self.next_cursor = self.next_cursor, None  # one fetch per page
+            self._load(cursor, self._generation, reset=False)
+
+    def replace_item(self, old: Any, new: Any) -> None:
+        """Show a changed item in place (after an action or a 412 with the current state)."""
+        for index, item in enumerate(self.items):
+            if item.id == old.id:
+                self.items[index] = new
+                for column, value in enumerate(self._row(new)):
+                    self.update_cell_at((index, column), value)
+                if index == self.cursor_row:
+                    self.post_message(self.ItemHighlighted(self, new))
+                return

@@ -1,0 +1,230 @@
+"""Booking queues: pick a queue, work its bookings (claim, release, cancel), soonest SLA first."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from ikan_console.api.errors import IkanError, StaleVersion
+from ikan_console.api.models import Booking, Queue
+from ikan_console.formatting import sla_text, status_label
+from ikan_console.screens.reason_dialog import ReasonDialog
+from ikan_console.views.paged_table import PagedTable
+from ikan_console.widgets.booking_detail import BookingDetail
+
+PAGE_SIZE = 100
+COLUMNS = ("Ref", "Traveller", "To", "Check-in", "Prio", "SLA", "Assignee", "Status")
+SHORT_STATUS = {
+    "new": "New",
+    "awaiting_supplier": "Awaiting",
+    "needs_attention": "Attention",
+    "confirmed": "Confirmed",
+    "on_hold": "On hold",
+    "cancelled": "Cancelled",
+}
+
+
+class QueuesView(Vertical):
+    """Queue list, bookings of the selected queue, and the selected booking."""
+
+    DEFAULT_CSS = """
+    QueuesView #queue-list { width: 26; height: 1fr; border: round $primary-darken-1; }
+    QueuesView #search { margin: 0 0 0 0; }
+    QueuesView #bookings { height: 1fr; border: round $primary-darken-1; }
+    """
+    BINDINGS = [
+        Binding("c", "claim", "Claim", id="queues.claim"),
+        Binding("u", "release", "Unclaim", id="queues.release"),
+        Binding("x", "cancel_booking", "Cancel booking", id="queues.cancel"),
+        Binding("slash", "search", "Search", id="queues.search"),
+        Binding("r", "refresh", "Refresh", id="queues.refresh"),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.queue_id: str | None = None
+        self.queues: dict[str, Queue] = {}
+
+    def compose(self) -> ComposeResult:
+        """Queues left; search, table and detail right."""
+        with Horizontal():
+            yield OptionList(id="queue-list")
+            with Vertical():
+                yield Input(
+                    placeholder="/ Search reference, traveller, city or supplier", id="search"
+                )
+                yield PagedTable(self._fetch_page, self._row, COLUMNS, id="bookings")
+                yield BookingDetail(self.app.clock, id="booking-detail")
+
+    def on_mount(self) -> None:
+        """Load the queues."""
+        self.query_one("#queue-list", OptionList).border_title = "Queues"
+        self.load_queues()
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="queues", exit_on_error=False)
+    async def load_queues(self) -> None:
+        """Fetch queue counts; select the first queue on first load."""
+        try:
+            queues = await self.app.client.queues()
+        except IkanError as error:
+            self.app.report(error, "Could not load the queues")
+            return
+        self.queues = {q.id: q for q in queues}
+        options = self.query_one("#queue-list", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for queue in queues:
+            late = (
+                Text(f"\n  {queue.sla_breached} past SLA", style="bold red")
+                if queue.sla_breached
+                else Text("\n  on time", style="dim")
+            )
+            options.add_option(
+                Option(Text.assemble(f"{queue.name:<17}{queue.count:>4}", late), id=queue.id)
+            )
+        options.highlighted = highlighted if highlighted is not None else 0
+        if self.queue_id is None and queues:
+            self.show_queue(queues[0].id)
+
+    def show_queue(self, queue_id: str) -> None:
+        """Show a queue's bookings from the first page."""
+        self.queue_id = queue_id
+        table = self.query_one("#bookings", PagedTable)
+        table.title = self.queues[queue_id].name if queue_id in self.queues else queue_id
+        table.reload()
+
+    async def _fetch_page(self, cursor: str | None) -> tuple[list[Booking], str | None, int | None]:
+        search = self.query_one("#search", Input).value.strip() or None
+        page = await self.app.client.bookings(
+            queue=None if search else self.queue_id, q=search, cursor=cursor, limit=PAGE_SIZE
+        )
+        return page.items, page.next_cursor, page.total
+
+    def _row(self, b: Booking) -> tuple[object, ...]:
+        sla = sla_text(b.sla_due_at, self.app.clock(), b.sla_breached)
+        return (
+            b.reference,
+            _clip(b.traveller_name, 16),
+            b.destination_city,
+            b.check_in.strftime("%d %b"),
+            _priority(b.priority),
+            Text(sla, style="bold red") if b.sla_breached else sla,
+            _short_name(b.assignee.name) if b.assignee else Text("—", style="dim"),
+            SHORT_STATUS.get(b.status, b.status),
+        )
+
+    @on(OptionList.OptionHighlighted, "#queue-list")
+    def queue_chosen(self, event: OptionList.OptionHighlighted) -> None:
+        """Switch the table to the highlighted queue."""
+        queue_id = str(event.option.id)
+        if queue_id != self.queue_id:
+            self.query_one("#search", Input).value = ""
+            self.show_queue(queue_id)
+
+    @on(PagedTable.ItemHighlighted, "#bookings")
+    def booking_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
+        """Show the highlighted booking in the detail pane."""
+        self.query_one(BookingDetail).booking = event.item
+
+    @on(Input.Submitted, "#search")
+    def search(self) -> None:
+        """Search across all queues (empty search returns to the queue)."""
+        search = self.query_one("#search", Input).value.strip()
+        table = self.query_one("#bookings", PagedTable)
+        table.title = f"Search “{search}”" if search else self.queues[self.queue_id].name
+        table.reload()
+        table.focus()
+
+    def action_search(self) -> None:
+        """Jump to the search field."""
+        self.query_one("#search", Input).focus()
+
+    def action_refresh(self) -> None:
+        """Reload counts and the current page."""
+        self.load_queues()
+        self.query_one("#bookings", PagedTable).reload()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def _selected(self) -> Booking | None:
+        booking = self.query_one("#bookings", PagedTable).selected
+        if booking is None:
+            self.app.notify("Select a booking first.", severity="warning")
+        return booking
+
+    def action_claim(self) -> None:
+        """Take the selected booking."""
+        if (booking := self._selected()) is not None:
+            self.run_action(booking, "claim", None, f"Claimed {booking.reference}.")
+
+    def action_release(self) -> None:
+        """Give the selected booking back to the queue."""
+        if (booking := self._selected()) is not None:
+            self.run_action(booking, "release", None, f"Released {booking.reference}.")
+
+    def action_cancel_booking(self) -> None:
+        """Cancel the selected booking after a confirmation with a reason."""
+        booking = self._selected()
+        if booking is None:
+            return
+        summary = (
+            f"{booking.traveller_name}, {booking.destination_city}, "
+            f"{booking.check_in} → {booking.check_out}, {booking.supplier.name}.\n"
+            f"Status now: {status_label(booking.status)}. The supplier must be told. "
+            "An Operations or Admin user can undo this for 24 hours."
+        )
+
+        def cancel_with(reason: str | None) -> None:
+            if reason:
+                self.run_action(
+                    booking, "cancel", {"reason": reason}, f"Cancelled {booking.reference}."
+                )
+
+        self.app.push_screen(
+            ReasonDialog(f"Cancel booking {booking.reference}?", summary, "Cancel booking"),
+            cancel_with,
+        )
+
+    @work(group="booking-actions", exit_on_error=False)
+    async def run_action(self, booking: Booking, action: str, body: dict | None, done: str) -> None:
+        """Send one action; show the result or explain the refusal, and refresh."""
+        table = self.query_one("#bookings", PagedTable)
+        try:
+            updated = await self.app.client.booking_action(booking, action, body)
+        except StaleVersion as error:
+            self.app.report(error, f"{booking.reference} changed since you loaded it")
+            if error.current:
+                table.replace_item(booking, Booking.model_validate(error.current))
+            return
+        except IkanError as error:
+            self.app.report(error, f"Could not {action} {booking.reference}")
+            return
+        table.replace_item(booking, updated)
+        self.query_one(BookingDetail).booking = updated
+        self.app.notify(done, title="Done")
+        self.load_queues()
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _short_name(name: str) -> str:
+    """`Priya Nair` → `Priya N.`: enough to tell teammates apart in a narrow column."""
+    first, _, last = name.partition(" ")
+    return f"{first} {last[:1]}." if last else first
+
+
+def _priority(priority: str) -> Text | str:
+    if priority == "urgent":
+        return Text("URGENT", style="bold red")
+    if priority == "high":
+        return Text("high", style="bold yellow")
+    return priority

@@ -1,0 +1,91 @@
+"""Before/after of one audit event, changed fields first, so the mistake is obvious."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from ikan_console.api.models import AuditEvent
+from ikan_console.formatting import span, utc, value_text
+
+
+def undo_state(event: AuditEvent, now: datetime) -> tuple[str, str]:
+    """(short text, style) for whether and until when an event can be undone."""
+    if event.undone_by_event_id is not None:
+        return f"undone (#{event.undone_by_event_id})", "dim"
+    if event.undo_expires_at is None:
+        return "not undoable", "dim"
+    if not event.undoable or event.undo_expires_at < now:
+        return "window closed", "dim"
+    return f"{span(event.undo_expires_at - now)} left", "bold green"
+
+
+def changed_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """Fields whose value differs, ignoring the version counter."""
+    keys = list(dict.fromkeys([*(before or {}), *(after or {})]))
+    return [k for k in keys if k != "version" and (before or {}).get(k) != (after or {}).get(k)]
+
+
+class DiffView(Static):
+    """The selected audit event: who, when, why, and every changed field before → after."""
+
+    DEFAULT_CSS = """
+    DiffView {
+        height: 1fr;
+        border: round $primary-darken-1;
+        padding: 0 1;
+        overflow-y: auto;
+    }
+    """
+
+    event: reactive[AuditEvent | None] = reactive(None)
+
+    def __init__(self, clock: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._clock = clock
+        self.border_title = "Change"
+
+    def render(self) -> Any:
+        """The event header and its field-by-field diff."""
+        event = self.event
+        if event is None:
+            return Text("Select an event to see what it changed.", style="dim")
+        now = self._clock()
+        state, style = undo_state(event, now)
+        head = Text()
+        head.append(f"{event.action}", style="bold")
+        head.append(f" on {event.entity_label}  by {event.actor.email} ({event.actor.role})")
+        head.append(f"  at {utc(event.occurred_at)} UTC\n")
+        if event.reason:
+            head.append("Reason: ", style="bold")
+            head.append(f"{event.reason}\n")
+        if event.reverts_event_id:
+            head.append(f"Reverts event #{event.reverts_event_id}. ", style="italic")
+        head.append("Undo: ", style="bold")
+        head.append(state, style=style)
+        if event.undoable and event.undo_expires_at:
+            head.append(f" (until {utc(event.undo_expires_at)} UTC — press u)")
+        table = Table(expand=True, show_edge=False, box=None, padding=(0, 1))
+        table.add_column("field", style="bold", ratio=1)
+        table.add_column("before", ratio=2)
+        table.add_column("after", ratio=2)
+        changed = changed_rows(event.before, event.after)
+        for key in changed:
+            before = (
+                value_text((event.before or {}).get(key)) if event.before else "(did not exist)"
+            )
+            after = value_text((event.after or {}).get(key)) if event.after else "(deleted)"
+            table.add_row(key, Text(before, style="red"), Text(after, style="green"))
+        if not changed:
+            table.add_row("", Text("no field changed", style="dim"), "")
+        total = len({*(event.before or {}), *(event.after or {})}) - 1
+        foot = Text(
+            f"{len(changed)} changed, {max(total - len(changed), 0)} unchanged fields", style="dim"
+        )
+        return Group(head, table, foot)

@@ -1,0 +1,29 @@
+"""Console fixtures: the real console App wired to the real platform app over ASGITransport."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from ikan_console.api.client import PlatformClient
+from ikan_console.app import Connection, IkanApp
+
+
+@pytest.fixture
+def make_console(platform_app: object, clock: Callable) -> Callable[[], IkanApp]:
+    """Build a console App bound to the test's platform (each call a fresh App)."""
+
+    def build() -> IkanApp:
+        def open_client() -> PlatformClient:
+            return PlatformClient(
+                "http://platform", transport=httpx.ASGITransport(app=platform_app)
+            )
+
+        connection = Connection(
+            environment="SANDBOX", describe="test platform (in-process)", open_client=open_client
+        )
+        return IkanApp(connection, clock=clock)
+
+    return build
