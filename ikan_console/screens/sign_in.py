@@ -1,4 +1,4 @@
-"""Sign-in: pick a sandbox user (sandbox), with a clear refusal for roles this console is not for."""
+"""Sign-in: pick who to be; roles this console is not for get a clear refusal."""
 
 from __future__ import annotations
 
