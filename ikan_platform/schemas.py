@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def iso(value: datetime) -> str:
+    """A timestamp as the API writes it everywhere: RFC 3339 in UTC with `Z`, as pydantic does."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
 
 Role = Literal["rmc", "operations", "admin", "supplier", "traveler"]
 # Ids fit the database's integer columns, so an absurd id is a 422 (or 404), never a 500.

@@ -20,6 +20,7 @@ from ikan_platform.schemas import (
     AuditPage,
     ReasonIn,
     UndoOut,
+    iso,
 )
 from ikan_platform.security import current_user, get_session
 from ikan_platform.services import undo as undo_service
@@ -54,7 +55,7 @@ def serialize_event(
     expires = undo_service.undo_expires_at(event, window)
     return {
         "id": event.id,
-        "occurred_at": event.occurred_at.isoformat(),
+        "occurred_at": iso(event.occurred_at),
         "actor": {"id": event.actor_id, "email": event.actor_email, "role": event.actor_role},
         "action": event.action,
         "action_description": rule.description,
@@ -68,7 +69,7 @@ def serialize_event(
         "reason": event.reason,
         "reverts_event_id": event.reverts_event_id,
         "undoable": bool(expires and now <= expires and undone is None),
-        "undo_expires_at": expires.isoformat() if expires else None,
+        "undo_expires_at": iso(expires) if expires else None,
         "undone_by_event_id": undone.id if undone else None,
     }
 

@@ -33,6 +33,7 @@ from ikan_platform.schemas import (
     NotePage,
     QueueOut,
     ReasonIn,
+    iso,
 )
 from ikan_platform.security import current_user, get_session
 from ikan_platform.services import bookings as rules
@@ -304,7 +305,7 @@ def _note_out(session: Session, note: BookingNote) -> dict:
         "booking_id": note.booking_id,
         "author": {"id": author.id, "name": author.name, "email": author.email},
         "body": note.body,
-        "created_at": note.created_at.isoformat(),
+        "created_at": iso(note.created_at),
         "version": note.version,
     }
 

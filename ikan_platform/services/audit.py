@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from ikan_platform.models import AuditEvent, Booking, BookingNote, DeletionRequest, Identity, User
+from ikan_platform.schemas import iso
 
 
 @dataclass(frozen=True)
@@ -46,74 +47,18 @@ class WriteContext:
     now: datetime
 
 
-# entity type -> (model, fields captured in before/after states)
+def _columns(model: type, leave_out: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Every column of a model: a column added later is audited without anyone remembering to."""
+    return tuple(c.key for c in model.__table__.columns if c.key not in leave_out)
+
+
+# entity type -> (model, fields captured in before/after states). A booking's created/updated
+# times are bookkeeping that every write touches; they would only add noise to each diff.
 AUDITED: dict[str, tuple[type, tuple[str, ...]]] = {
-    "booking": (
-        Booking,
-        (
-            "id",
-            "reference",
-            "client_id",
-            "traveller_name",
-            "traveller_email",
-            "home_city",
-            "destination_city",
-            "accommodation_type",
-            "property_name",
-            "supplier_id",
-            "check_in",
-            "check_out",
-            "nightly_rate_minor",
-            "currency",
-            "priority",
-            "status",
-            "sla_due_at",
-            "assignee_id",
-            "supplier_reference",
-            "status_reason",
-            "escalated",
-            "version",
-        ),
-    ),
-    "booking_note": (
-        BookingNote,
-        ("id", "booking_id", "author_id", "body", "created_at", "version"),
-    ),
-    "user": (
-        User,
-        (
-            "id",
-            "email",
-            "name",
-            "role",
-            "active",
-            "client_id",
-            "supplier_id",
-            "created_at",
-            "version",
-        ),
-    ),
-    "deletion_request": (
-        DeletionRequest,
-        (
-            "id",
-            "reference",
-            "subject_name",
-            "subject_email",
-            "client_id",
-            "channel",
-            "status",
-            "received_at",
-            "due_at",
-            "extension_reason",
-            "verified_at",
-            "approved_by_id",
-            "completed_at",
-            "rejection_reason",
-            "result",
-            "version",
-        ),
-    ),
+    "booking": (Booking, _columns(Booking, frozenset({"created_at", "updated_at"}))),
+    "booking_note": (BookingNote, _columns(BookingNote)),
+    "user": (User, _columns(User)),
+    "deletion_request": (DeletionRequest, _columns(DeletionRequest)),
 }
 ENTITY_TYPE_OF: dict[type, str] = {model: name for name, (model, _) in AUDITED.items()}
 # Rows that belong to an audited entity and appear inside its state: a user's identity-provider
@@ -124,7 +69,7 @@ IDENTITIES = "identities"
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return iso(value)
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -161,6 +106,19 @@ def snapshot(entity: Any) -> dict[str, Any] | None:
     if isinstance(entity, User):
         state[IDENTITIES] = _identities(entity)
     return state
+
+
+def same_state(entity_type: str, a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Whether two snapshots describe the same state, whatever ISO spelling a timestamp has."""
+    if a is None or b is None:
+        return a is b
+    model, _ = AUDITED[entity_type]
+    columns = model.__table__.columns
+
+    def typed(state: dict[str, Any]) -> dict[str, Any]:
+        return {k: _from_json(model, k, v) if k in columns else v for k, v in state.items()}
+
+    return typed(a) == typed(b)
 
 
 def apply_state(entity: Any, state: dict[str, Any]) -> None:

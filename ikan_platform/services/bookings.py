@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ikan_platform.errors import Problem
 from ikan_platform.models import Booking, Client, Supplier, User
+from ikan_platform.schemas import iso
 
 OPEN_STATUSES = ("new", "awaiting_supplier", "needs_attention", "on_hold")
 
@@ -132,7 +133,7 @@ def serialize(session: Session, booking: Booking, now: datetime) -> dict[str, An
         "currency": booking.currency,
         "priority": booking.priority,
         "status": booking.status,
-        "sla_due_at": booking.sla_due_at.isoformat(),
+        "sla_due_at": iso(booking.sla_due_at),
         "sla_breached": booking.status in OPEN_STATUSES and booking.sla_due_at < now,
         "assignee": (
             {"id": assignee.id, "name": assignee.name, "email": assignee.email}
@@ -143,8 +144,8 @@ def serialize(session: Session, booking: Booking, now: datetime) -> dict[str, An
         "status_reason": booking.status_reason,
         "escalated": booking.escalated,
         "version": booking.version,
-        "created_at": booking.created_at.isoformat(),
-        "updated_at": booking.updated_at.isoformat(),
+        "created_at": iso(booking.created_at),
+        "updated_at": iso(booking.updated_at),
     }
 
 

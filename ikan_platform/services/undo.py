@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ikan_platform.errors import Problem
 from ikan_platform.models import AuditEvent
+from ikan_platform.schemas import iso
 from ikan_platform.services.audit import (
     AUDITED,
     WriteContext,
@@ -25,6 +26,7 @@ from ikan_platform.services.audit import (
     record_change,
     record_create,
     record_delete,
+    same_state,
     snapshot,
 )
 
@@ -117,10 +119,10 @@ def undo(
             "The undo window has passed",
             detail=f"Changes can be undone for {window.total_seconds() / 3600:g} hours;"
             f" this one closed at {expires:%Y-%m-%d %H:%M} UTC.",
-            undo_expired_at=expires.isoformat(),
+            undo_expired_at=iso(expires),
         )
     current = snapshot(entity)
-    if current != event.after:
+    if not same_state(event.entity_type, current, event.after):
         raise Problem(
             409,
             "entity_changed",

@@ -1,0 +1,191 @@
+"""Undo from the audit trail: the happy path and every refusal an operator can meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.platform.conftest import ADMIN, OPS, OPS_2, RMC, SUPPLIER
+from tests.platform.harness import Api, booking_state
+
+
+async def first_booking(api: Api, queue: str, as_: str = OPS) -> dict[str, Any]:
+    """The first booking of a queue."""
+    response = await api.get("/v1/bookings", as_, params={"queue": queue, "limit": 1})
+    assert response.status_code == 200, response.text
+    return response.json()["items"][0]
+
+
+async def cancelled_event(api: Api, booking_id: int) -> dict[str, Any]:
+    """Cancel a booking as Ops and return the audit event that recorded it."""
+    response = await api.act(booking_id, "cancel", OPS, json={"reason": "Client postponed"})
+    assert response.status_code == 200, response.text
+    (event,) = await api.events(entity_type="booking", entity_id=str(booking_id), limit=1)
+    assert event["action"] == "booking.cancel"
+    return event
+
+
+async def undo(api: Api, event_id: int, as_: str = ADMIN, **kw: Any) -> Any:
+    """POST the undo of an audit event."""
+    return await api.post(
+        f"/v1/audit-events/{event_id}/undo", as_, json={"reason": "Mistake"}, **kw
+    )
+
+
+async def test_undo_restores_a_cancelled_booking_and_says_who_undid_it(api: Api) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+    assert event["undoable"] is True
+    assert event["undo_expires_at"].startswith("2026-12-02T09:30")
+
+    response = await undo(api, event["id"])
+
+    assert response.status_code == 200, response.text
+    restored = await api.booking(booking["id"])
+    assert restored["status"] == "awaiting_supplier"
+    assert restored["status_reason"] == booking["status_reason"]
+    assert restored["version"] == booking["version"] + 2  # versions move on, never back
+    undo_event = response.json()["undo_event"]
+    assert undo_event["action"] == "undo"
+    assert undo_event["reverts_event_id"] == event["id"]
+    assert undo_event["actor"]["email"] == ADMIN
+    assert undo_event["reason"] == "Mistake"
+    assert undo_event["before"]["status"] == "cancelled"
+    assert undo_event["after"] == booking_state(restored)
+    reverted = (await api.get(f"/v1/audit-events/{event['id']}", ADMIN)).json()
+    assert reverted["undone_by_event_id"] == undo_event["id"]
+    assert reverted["undoable"] is False
+
+
+async def test_undo_refused_when_booking_changed_since(api: Api) -> None:
+    booking = await first_booking(api, "new")
+    assert (await api.act(booking["id"], "claim", OPS)).status_code == 200
+    (claim,) = await api.events(entity_type="booking", entity_id=str(booking["id"]), limit=1)
+    assert (await api.act(booking["id"], "hold", OPS_2, json={"reason": "Visa"})).status_code == 200
+
+    response = await undo(api, claim["id"])
+
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["code"] == "entity_changed"
+    now = await api.booking(booking["id"])
+    assert problem["current"] == booking_state(now)
+    assert now["status"] == "on_hold" and now["assignee"]["email"] == OPS
+
+
+async def test_undo_refused_once_the_24_hour_window_has_passed(api: Api, clock: Any) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+    clock.advance(hours=24, seconds=1)
+
+    response = await undo(api, event["id"])
+
+    assert response.status_code == 410
+    assert response.json()["code"] == "undo_window_passed"
+    assert (await api.booking(booking["id"]))["status"] == "cancelled"
+    shown = (await api.get(f"/v1/audit-events/{event['id']}", ADMIN)).json()
+    assert shown["undoable"] is False
+
+
+async def test_undo_still_allowed_at_the_last_minute_of_the_window(api: Api, clock: Any) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+    clock.advance(hours=23, minutes=59)
+
+    assert (await undo(api, event["id"], as_=OPS_2)).status_code == 200
+    assert (await api.booking(booking["id"]))["status"] == "awaiting_supplier"
+
+
+@pytest.mark.parametrize("who", [SUPPLIER, RMC, "traveler"])
+async def test_undo_refused_for_roles_other_than_ops_and_admin(
+    api: Api, who: str, traveler: str
+) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+
+    response = await undo(api, event["id"], as_=traveler if who == "traveler" else who)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+    assert (await api.booking(booking["id"]))["status"] == "cancelled"
+
+
+async def test_undo_refused_when_already_undone(api: Api) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+    first = await undo(api, event["id"])
+
+    again = await undo(api, event["id"], as_=OPS)
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_undone"
+    assert again.json()["undone_by_event_id"] == first.json()["undo_event"]["id"]
+
+
+async def test_erasure_is_never_undoable(api: Api) -> None:
+    (erasure,) = await api.events(action="deletion_request.execute", limit=1)
+    assert erasure["undoable"] is False and erasure["undo_expires_at"] is None
+
+    response = await undo(api, erasure["id"])
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "not_undoable"
+
+
+async def test_an_undo_can_itself_be_undone(api: Api) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+    first = (await undo(api, event["id"])).json()["undo_event"]
+    assert first["undoable"] is True
+
+    second = await undo(api, first["id"], as_=OPS)
+
+    assert second.status_code == 200, second.text
+    assert (await api.booking(booking["id"]))["status"] == "cancelled"
+    assert second.json()["undo_event"]["reverts_event_id"] == first["id"]
+
+
+async def test_undoing_a_note_removes_it_and_undoing_that_brings_it_back_with_its_id(
+    api: Api,
+) -> None:
+    booking = await first_booking(api, "new")
+    added = await api.post(
+        f"/v1/bookings/{booking['id']}/notes", OPS, json={"body": "Traveller prefers ground floor"}
+    )
+    assert added.status_code == 201, added.text
+    note = added.json()
+    (create,) = await api.events(entity_type="booking_note", entity_id=str(note["id"]))
+
+    removal = await undo(api, create["id"])
+
+    assert removal.status_code == 200, removal.text
+    assert removal.json()["undo_event"]["after"] is None
+    notes = (await api.get(f"/v1/bookings/{booking['id']}/notes", OPS)).json()["items"]
+    assert note["id"] not in [n["id"] for n in notes]
+
+    restore = await undo(api, removal.json()["undo_event"]["id"])
+
+    assert restore.status_code == 200, restore.text
+    notes = (await api.get(f"/v1/bookings/{booking['id']}/notes", OPS)).json()["items"]
+    (back,) = [n for n in notes if n["id"] == note["id"]]
+    assert back["body"] == note["body"]
+    assert back["author"] == note["author"]
+    assert back["created_at"] == note["created_at"]
+
+
+async def test_the_undo_window_of_an_undo_is_its_own(api: Api, clock: Any) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+    clock.advance(hours=20)
+    first = (await undo(api, event["id"])).json()["undo_event"]
+    clock.advance(hours=20)  # 40 h after the cancel, 20 h after its undo
+
+    assert (await undo(api, first["id"])).status_code == 200
+    assert (await api.booking(booking["id"]))["status"] == "cancelled"
+
+
+async def test_undo_refused_for_an_unknown_event(api: Api) -> None:
+    response = await undo(api, 987654321)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
