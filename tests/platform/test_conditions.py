@@ -1,0 +1,179 @@
+"""Optimistic concurrency (ETag / If-Match) and idempotent action POSTs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ikan_platform.models import AuditEvent, IdempotencyRecord
+from tests.platform.conftest import OPS, OPS_2
+from tests.platform.harness import Api, booking_state
+
+
+async def new_booking(api: Api) -> dict[str, Any]:
+    """The first booking of the New queue."""
+    response = await api.get("/v1/bookings", OPS, params={"queue": "new", "limit": 1})
+    return response.json()["items"][0]
+
+
+def audit_count(platform_app: Any) -> int:
+    """How many audit events the database holds."""
+    with platform_app.state.sessionmaker() as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+async def test_reads_carry_the_version_as_etag(api: Api) -> None:
+    booking = await new_booking(api)
+    response = await api.get(f"/v1/bookings/{booking['id']}", OPS)
+    assert response.headers["etag"] == f'"{booking["version"]}"'
+
+
+async def test_a_write_without_if_match_is_refused_with_428(api: Api) -> None:
+    booking = await new_booking(api)
+
+    response = await api.post(f"/v1/bookings/{booking['id']}/claim", OPS)
+
+    assert response.status_code == 428
+    assert response.json()["code"] == "if_match_required"
+    assert (await api.booking(booking["id"]))["assignee"] is None
+
+
+async def test_two_operators_never_overwrite_each_other(api: Api) -> None:
+    booking = await new_booking(api)
+    loaded = f'"{booking["version"]}"'
+    first = await api.post(f"/v1/bookings/{booking['id']}/claim", OPS, if_match=loaded)
+    assert first.status_code == 200
+
+    second = await api.post(
+        f"/v1/bookings/{booking['id']}/hold", OPS_2, json={"reason": "Visa"}, if_match=loaded
+    )
+
+    assert second.status_code == 412
+    problem = second.json()
+    assert problem["code"] == "stale_version"
+    now = await api.booking(booking["id"])
+    assert problem["current"] == now  # the body carries the current representation
+    assert second.headers["etag"] == f'"{now["version"]}"'
+    assert now["status"] == "new" and now["assignee"]["email"] == OPS
+
+
+async def test_weak_and_wildcard_etags(api: Api) -> None:
+    booking = await new_booking(api)
+    weak = f'W/"{booking["version"]}"'
+    assert (await api.post(f"/v1/bookings/{booking['id']}/claim", OPS, if_match=weak)).is_success
+    assert (await api.post(f"/v1/bookings/{booking['id']}/release", OPS, if_match="*")).is_success
+    junk = await api.post(f"/v1/bookings/{booking['id']}/claim", OPS, if_match="banana")
+    assert junk.status_code == 412
+
+
+async def test_a_replay_returns_the_first_response_and_writes_nothing(
+    api: Api, platform_app: Any
+) -> None:
+    booking = await new_booking(api)
+    first = await api.act(booking["id"], "claim", OPS, key="claim-1")
+    events = audit_count(platform_app)
+
+    replay = await api.post(
+        f"/v1/bookings/{booking['id']}/claim", OPS, if_match=booking["version"], key="claim-1"
+    )
+
+    assert replay.status_code == first.status_code == 200
+    assert replay.json() == first.json()
+    assert replay.headers["etag"] == first.headers["etag"]
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert audit_count(platform_app) == events
+    assert (await api.booking(booking["id"]))["version"] == booking["version"] + 1
+
+
+async def test_a_replayed_undo_does_not_undo_twice(api: Api, platform_app: Any) -> None:
+    booking = await new_booking(api)
+    await api.act(booking["id"], "cancel", OPS, json={"reason": "Client postponed"})
+    (event,) = await api.events(entity_type="booking", entity_id=str(booking["id"]), limit=1)
+    body = {"reason": "Mistake"}
+    first = await api.post(f"/v1/audit-events/{event['id']}/undo", OPS, json=body, key="u-1")
+    events = audit_count(platform_app)
+
+    replay = await api.post(f"/v1/audit-events/{event['id']}/undo", OPS, json=body, key="u-1")
+
+    assert replay.status_code == 200
+    assert replay.json() == first.json()
+    assert audit_count(platform_app) == events
+
+
+async def test_the_same_key_with_a_different_body_is_refused(api: Api, platform_app: Any) -> None:
+    booking = await new_booking(api)
+    await api.act(booking["id"], "hold", OPS, json={"reason": "Visa appointment"}, key="k")
+    events = audit_count(platform_app)
+
+    other_body = await api.act(booking["id"], "resume", OPS, key="k")
+    other_path = await api.act(booking["id"], "hold", OPS, json={"reason": "Other"}, key="k")
+
+    for refused in (other_body, other_path):
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "idempotency_key_reused"
+    assert audit_count(platform_app) == events
+    assert (await api.booking(booking["id"]))["status"] == "on_hold"
+
+
+async def test_keys_belong_to_one_user(api: Api) -> None:
+    first = await new_booking(api)
+    await api.act(first["id"], "claim", OPS, key="shared")
+    response = await api.get("/v1/bookings", OPS, params={"queue": "new", "limit": 2})
+    second = response.json()["items"][1]
+
+    theirs = await api.act(second["id"], "claim", OPS_2, key="shared")
+
+    assert theirs.status_code == 200
+    assert theirs.headers.get("idempotent-replayed") is None
+    assert (await api.booking(second["id"]))["assignee"]["email"] == OPS_2
+
+
+async def test_keys_expire_after_24_hours(api: Api, platform_app: Any, clock: Any) -> None:
+    booking = await new_booking(api)
+    await api.act(booking["id"], "claim", OPS, key="daily")
+    await api.act(booking["id"], "release", OPS)
+    clock.advance(hours=24, minutes=1)
+
+    again = await api.act(booking["id"], "claim", OPS, key="daily")
+
+    assert again.status_code == 200
+    assert again.headers.get("idempotent-replayed") is None
+    assert (await api.booking(booking["id"]))["assignee"]["email"] == OPS
+    with platform_app.state.sessionmaker() as session:
+        keys = session.scalars(select(IdempotencyRecord.created_at)).all()
+    assert keys == [clock()]  # the expired record is gone, the new one kept
+
+
+async def test_keys_still_replay_just_inside_24_hours(api: Api, clock: Any) -> None:
+    booking = await new_booking(api)
+    await api.act(booking["id"], "claim", OPS, key="daily")
+    await api.act(booking["id"], "release", OPS)
+    clock.advance(hours=23, minutes=59)
+
+    replay = await api.post(
+        f"/v1/bookings/{booking['id']}/claim", OPS, if_match=booking["version"], key="daily"
+    )
+
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert (await api.booking(booking["id"]))["assignee"] is None
+
+
+async def test_a_refused_write_is_not_remembered_under_its_key(api: Api) -> None:
+    booking = await new_booking(api)
+    stale = await api.post(
+        f"/v1/bookings/{booking['id']}/claim", OPS, if_match=booking["version"] + 5, key="retry"
+    )
+    assert stale.status_code == 412
+
+    retried = await api.act(booking["id"], "claim", OPS, key="retry")
+
+    assert retried.status_code == 200
+    assert booking_state(retried.json())["assignee_id"] is not None
+
+
+async def test_an_oversized_key_is_refused(api: Api) -> None:
+    booking = await new_booking(api)
+    response = await api.act(booking["id"], "claim", OPS, key="x" * 201)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_idempotency_key"
