@@ -52,21 +52,25 @@ def sla_text(due: datetime, now: datetime, breached: bool) -> str:
 
 
 def due_in_days(due: datetime, now: datetime) -> int:
-    """Whole days until a deadline, rounded up (negative when past)."""
-    days = (due - now).total_seconds() / 86400
-    return math.ceil(days) if days >= 0 else -math.ceil(-days)
+    """Whole days left before a deadline, rounded down (negative when past)."""
+    return math.floor((due - now).total_seconds() / 86400)
 
 
 def due_text(due: datetime, now: datetime, closed: bool) -> str:
-    """`due in 3 days`, `due today`, `overdue by 2 days`, or `closed`."""
+    """`due in 3 days`, `due in 5h 10m`, `overdue by 2 days`, or `closed`.
+
+    Rounded down on purpose: under a legal deadline, never promise more time than is left.
+    """
     if closed:
         return "closed"
+    delta = due - now
+    if delta.total_seconds() < 0:
+        days = math.floor(-delta.total_seconds() / 86400)
+        return f"overdue by {span(delta)}" if days < 1 else \
+            f"overdue by {days} day{'s' if days != 1 else ''}"
     days = due_in_days(due, now)
-    if (due - now).total_seconds() < 0:
-        n = max(1, -days)
-        return f"overdue by {n} day{'s' if n != 1 else ''}"
-    if days <= 1 and due.date() == now.date():
-        return "due today"
+    if days < 1:
+        return f"due in {span(delta)}"
     return f"due in {days} day{'s' if days != 1 else ''}"
 
 

@@ -42,8 +42,8 @@ class SignInScreen(Screen[None]):
     }
     SignInScreen #heading { text-style: bold; margin-bottom: 1; }
     SignInScreen #environment { margin-bottom: 1; }
-    SignInScreen #users { height: auto; max-height: 22; }
-    SignInScreen #message { margin-top: 1; height: auto; }
+    SignInScreen #users { height: auto; max-height: 20; }
+    SignInScreen #message { margin-bottom: 1; height: auto; }
     SignInScreen #message.error { color: $error; }
     SignInScreen LoadingIndicator { height: 3; }
     """
@@ -63,9 +63,9 @@ class SignInScreen(Screen[None]):
                 f"Platform: {app.connection.describe}",
                 id="environment",
             )
+            yield Static(self._reason or "", id="message")
             yield LoadingIndicator(id="loading")
             yield OptionList(id="users")
-            yield Static(self._reason or "", id="message")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -23,7 +23,7 @@ from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.diff_view import DiffView, changed_rows, undo_state
 
 PAGE_SIZE = 100
-COLUMNS = ("Time (UTC)", "Actor", "Role", "Action", "Entity", "Undo")
+COLUMNS = ("Time (UTC)", "Actor", "Action", "Entity", "Undo")
 
 
 def refusal_text(error: IkanError, event: AuditEvent) -> str:

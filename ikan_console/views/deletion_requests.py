@@ -23,10 +23,8 @@ COLUMNS = (
     "Subject",
     "Client",
     "Status",
-    "Received",
     "Due (UTC)",
     "Deadline",
-    "Channel",
 )
 CLOSED = ("completed", "rejected")
 
@@ -108,10 +106,8 @@ class DeletionRequestsView(Vertical):
             r.subject_name,
             r.client.name if r.client else "—",
             status_label(r.status),
-            utc(r.received_at)[:10],
-            utc(r.due_at)[:10],
+            utc(r.due_at),
             deadline_cell(r, self.app.clock()),
-            r.channel.replace("_", " "),
         )
 
     @on(PagedTable.ItemHighlighted, "#requests")

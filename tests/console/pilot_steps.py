@@ -1,0 +1,38 @@
+"""Steps that drive the console like a user, shared by Pilot and snapshot tests."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from ikan_console.screens.sign_in import SignInScreen
+
+OPS = "priya.nair@ikan.example"
+ADMIN = "sofia.marin@ikan.example"
+RMC = "grace.liu@northwind.example"
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait for workers and the messages they post."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def sign_in_as(pilot: Pilot, email: str) -> None:
+    """Pick the user on the sign-in screen and press Enter."""
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, SignInScreen), f"expected sign-in, got {screen}"
+    options = screen.query_one("#users")
+    ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+    assert email in ids, f"{email} not offered on the sign-in screen"
+    options.highlighted = ids.index(email)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def quiet(pilot: Pilot) -> None:
+    """Drop toasts so a snapshot shows only the screen."""
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
