@@ -102,7 +102,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "unknown_queue": (400, "No queue with that id."),
     "naive_datetime": (400, "A time filter lacks a UTC offset."),
     # bookings
-    "invalid_state": (409, "The action is not possible in the booking's current status."),
+    "invalid_state": (409, "The action is not possible in the record's current state."),
     "already_claimed": (409, "Someone (maybe you) already holds the booking."),
     "not_claimed": (409, "Nobody holds the booking, so it cannot be released."),
     "not_yours": (409, "Only the assignee or an admin can release the booking."),
@@ -114,6 +114,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "undo_window_passed": (410, "The 24-hour undo window has closed."),
     "entity_changed": (409, "The record changed after the event; `current` holds its state."),
     "entity_in_use": (409, "Undoing would remove a record that others now depend on."),
+    # deletion requests
+    "four_eyes_required": (409, "The person who verified the identity cannot also approve."),
+    "already_extended": (409, "The deadline was already extended once (the law allows one)."),
+    "extension_too_late": (409, "Extensions must be made within a month of receipt."),
     # users
     "email_taken": (409, "Another user already has this email."),
     "identity_taken": (409, "That identity-provider subject already signs in as another user."),
