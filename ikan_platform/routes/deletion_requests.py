@@ -1,26 +1,60 @@
-"""Data-subject deletion requests: the list by deadline, and one request."""
+"""Data-subject deletion requests: list by deadline, detail, scope preview, and the workflow.
+
+Every action is conditional (If-Match), idempotent (Idempotency-Key) and audited through the one
+audit path. The rules live in services/deletion_requests.py; the erasure in services/erasure.py.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ikan_platform.conditions import etag
+from ikan_platform.conditions import (
+    check_if_match,
+    conditional_write,
+    etag,
+    idempotent,
+    write_context,
+)
 from ikan_platform.errors import Problem
 from ikan_platform.models import Client, DeletionRequest, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from ikan_platform.schemas import DeletionRequestOut, DeletionRequestPage
+from ikan_platform.schemas import MAX_ID, ReasonIn, iso
+from ikan_platform.schemas_deletion import (
+    DeletionPreview,
+    DeletionRequestDetail,
+    DeletionRequestDetailPage,
+    ExtendIn,
+    MarkReadyIn,
+    RequestState,
+)
 from ikan_platform.security import current_user, get_session
+from ikan_platform.services import deletion_requests as workflow
+from ikan_platform.services import erasure
+from ikan_platform.services.audit import WriteContext, record_change
 
 router = APIRouter(prefix="/v1", tags=["deletion requests"])
 SessionDep = Annotated[Session, Depends(get_session)]
 UserDep = Annotated[User, Depends(current_user)]
-OPEN_STATES = ("received", "verifying", "ready", "approved")
+RequestId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Status = Annotated[RequestState | None, Query(description="Only requests in this state")]
+OPEN_STATES = workflow.OPEN_STATES
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such deletion request"},
+    409: {"description": "Not possible in the request's state (`invalid_state`), or a rule"},
+    412: {"description": "Stale If-Match; body carries the current request"},
+    428: {"description": "If-Match missing"},
+}
+
+
+def _time(value: datetime | None) -> str | None:
+    return iso(value) if value else None
 
 
 def serialize_request(session: Session, dr: DeletionRequest, now: datetime) -> dict[str, Any]:
@@ -34,12 +68,18 @@ def serialize_request(session: Session, dr: DeletionRequest, now: datetime) -> d
         "client": {"id": client.id, "name": client.name} if client else None,
         "channel": dr.channel,
         "status": dr.status,
-        "received_at": dr.received_at.isoformat(),
-        "due_at": dr.due_at.isoformat(),
+        "received_at": iso(dr.received_at),
+        "due_at": iso(dr.due_at),
         "overdue": dr.status in OPEN_STATES and dr.due_at < now,
         "extension_reason": dr.extension_reason,
-        "verified_at": dr.verified_at.isoformat() if dr.verified_at else None,
-        "completed_at": dr.completed_at.isoformat() if dr.completed_at else None,
+        "extended_at": _time(dr.extended_at),
+        "verified_at": _time(dr.verified_at),
+        "verified_by_id": dr.verified_by_id,
+        "verification_method": dr.verification_method,
+        "verification_note": dr.verification_note,
+        "approved_by_id": dr.approved_by_id,
+        "approved_at": _time(dr.approved_at),
+        "completed_at": _time(dr.completed_at),
         "rejection_reason": dr.rejection_reason,
         "result": dr.result,
         "version": dr.version,
@@ -47,22 +87,33 @@ def serialize_request(session: Session, dr: DeletionRequest, now: datetime) -> d
 
 
 @router.get(
-    "/deletion-requests", operation_id="list_deletion_requests", response_model=DeletionRequestPage
+    "/deletion-requests",
+    operation_id="list_deletion_requests",
+    response_model=DeletionRequestDetailPage,
 )
 def list_deletion_requests(
     request: Request,
     user: UserDep,
     session: SessionDep,
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    status: Status = None,
+    overdue: Annotated[
+        bool | None, Query(description="true: open requests past their due date")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> dict:
-    """Deletion requests, soonest deadline first."""
+    """Deletion requests, soonest deadline first, filtered by state and overdue."""
     state = request.app.state
+    now = state.settings.clock()
     conditions = []
     if status:
         conditions.append(DeletionRequest.status == status)
-    scope = f"deletion:{status}"
+    late = and_(DeletionRequest.status.in_(OPEN_STATES), DeletionRequest.due_at < now)
+    if overdue is True:
+        conditions.append(late)
+    elif overdue is False:
+        conditions.append(~late)
+    scope = f"deletion:{status}:{overdue}"
     if cursor:
         due_iso, last_id = decode_cursor(state.secret, scope, cursor)
         due = datetime.fromisoformat(due_iso)
@@ -79,7 +130,6 @@ def list_deletion_requests(
         .limit(limit + 1)
     ).all()
     items = rows[:limit]
-    now = state.settings.clock()
     next_cursor = None
     if len(rows) > limit:
         next_cursor = encode_cursor(
@@ -91,16 +141,7 @@ def list_deletion_requests(
     }
 
 
-@router.get(
-    "/deletion-requests/{request_id}",
-    operation_id="get_deletion_request",
-    response_model=DeletionRequestOut,
-    responses={404: {"description": "No such request"}},
-)
-def get_deletion_request(
-    request_id: int, request: Request, user: UserDep, session: SessionDep
-) -> JSONResponse:
-    """One deletion request with its deadline."""
+def _load(session: Session, request_id: int) -> DeletionRequest:
     dr = session.get(DeletionRequest, request_id)
     if dr is None:
         raise Problem(
@@ -109,5 +150,206 @@ def get_deletion_request(
             "No such deletion request",
             detail=f"Deletion request {request_id} does not exist.",
         )
+    return dr
+
+
+@router.get(
+    "/deletion-requests/{request_id}",
+    operation_id="get_deletion_request",
+    response_model=DeletionRequestDetail,
+    responses={404: {"description": "No such request"}},
+)
+def get_deletion_request(
+    request_id: RequestId, request: Request, user: UserDep, session: SessionDep
+) -> JSONResponse:
+    """One deletion request with its deadline, and its ETag."""
+    dr = _load(session, request_id)
     body = serialize_request(session, dr, request.app.state.settings.clock())
     return JSONResponse(body, headers={"ETag": etag(dr.version)})
+
+
+@router.get(
+    "/deletion-requests/{request_id}/preview",
+    operation_id="preview_deletion_request",
+    response_model=DeletionPreview,
+    responses={404: {"description": "No such request"}},
+)
+def preview_deletion_request(
+    request_id: RequestId, request: Request, user: UserDep, session: SessionDep
+) -> dict:
+    """What executing the request would erase, pseudonymise or keep (and why), per category."""
+    dr = _load(session, request_id)
+    now = request.app.state.settings.clock()
+    plan = erasure.plan(session, dr, now)
+    return {
+        "request_id": dr.id,
+        "reference": dr.reference,
+        "status": dr.status,
+        "evaluated_at": iso(now),
+        "categories": workflow.categories(plan, completed_at=dr.completed_at or now),
+        "warnings": plan.warnings,
+    }
+
+
+def _act(
+    request: Request,
+    session: Session,
+    user: User,
+    request_id: int,
+    body: object,
+    perform: Callable[[DeletionRequest, WriteContext], None],
+) -> JSONResponse:
+    """Load, check If-Match, perform the audited step, commit once (idempotently)."""
+
+    def run() -> tuple[dict, dict[str, str]]:
+        dr = _load(session, request_id)
+        ctx = write_context(request, user)
+        check_if_match(request, dr.version, lambda: serialize_request(session, dr, ctx.now))
+        perform(dr, ctx)
+        return serialize_request(session, dr, ctx.now), {"ETag": etag(dr.version)}
+
+    return idempotent(request, session, user, body, run)
+
+
+def _step(
+    session: Session,
+    action: str,
+    change: Callable[[DeletionRequest, WriteContext], None],
+    reason: Callable[[DeletionRequest], str | None] = lambda dr: None,
+) -> Callable[[DeletionRequest, WriteContext], None]:
+    """A workflow step that changes only the request, recorded as `deletion_request.<action>`."""
+
+    def perform(dr: DeletionRequest, ctx: WriteContext) -> None:
+        workflow.require_state(dr, action)  # before anything is recorded
+        record_change(
+            session,
+            ctx,
+            dr,
+            f"deletion_request.{action}",
+            lambda: change(dr, ctx),
+            reason=reason(dr),
+        )
+
+    return perform
+
+
+def _write_route(
+    path: str, operation_id: str, summary: str, description: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The POST decorator every workflow step shares."""
+    return router.post(
+        f"/deletion-requests/{{request_id}}/{path}",
+        operation_id=operation_id,
+        response_model=DeletionRequestDetail,
+        responses=WRITE_RESPONSES,
+        summary=summary,
+        description=description,
+        dependencies=[Depends(conditional_write)],
+    )
+
+
+@_write_route(
+    "verify",
+    "verify_deletion_request",
+    "Start identity verification",
+    "received -> verifying.",
+)
+def verify_deletion_request(
+    request_id: RequestId, request: Request, user: UserDep, session: SessionDep
+) -> JSONResponse:
+    """received -> verifying."""
+    step = _step(session, "verify", lambda dr, ctx: workflow.verify(dr))
+    return _act(request, session, user, request_id, None, step)
+
+
+@_write_route(
+    "mark-ready",
+    "mark_deletion_request_ready",
+    "Record the verified identity",
+    "verifying -> ready. Records who verified the subject's identity and how; that person may"
+    " not approve the erasure (four eyes).",
+)
+def mark_deletion_request_ready(
+    request_id: RequestId, body: MarkReadyIn, request: Request, user: UserDep, session: SessionDep
+) -> JSONResponse:
+    """verifying -> ready, recording who verified the identity and how."""
+    step = _step(
+        session,
+        "mark_ready",
+        lambda dr, ctx: workflow.mark_ready(dr, user, ctx.now, body.method, body.note),
+        lambda dr: f"Identity verified by {body.method}" + (f": {body.note}" if body.note else ""),
+    )
+    return _act(request, session, user, request_id, body, step)
+
+
+@_write_route(
+    "approve",
+    "approve_deletion_request",
+    "Approve the erasure",
+    "ready -> approved. 409 `four_eyes_required` when you verified the identity yourself.",
+)
+def approve_deletion_request(
+    request_id: RequestId, request: Request, user: UserDep, session: SessionDep
+) -> JSONResponse:
+    """ready -> approved, by someone other than the verifier."""
+    step = _step(session, "approve", lambda dr, ctx: workflow.approve(session, dr, user, ctx.now))
+    return _act(request, session, user, request_id, None, step)
+
+
+@_write_route(
+    "execute",
+    "execute_deletion_request",
+    "Carry out the erasure",
+    "approved -> completed. Pseudonymises the subject's personal data wherever it is kept"
+    " (never undoable), stores the result per category, and queues the written confirmation"
+    " (letter and email) in the outbox, all in one transaction.",
+)
+def execute_deletion_request(
+    request_id: RequestId, request: Request, user: UserDep, session: SessionDep
+) -> JSONResponse:
+    """approved -> completed: erase, record the result, queue the written confirmation."""
+
+    def perform(dr: DeletionRequest, ctx: WriteContext) -> None:
+        workflow.execute(session, ctx, dr)
+
+    return _act(request, session, user, request_id, None, perform)
+
+
+@_write_route(
+    "reject",
+    "reject_deletion_request",
+    "Reject the request",
+    "Any open state -> rejected. The reason is sent to the subject (letter and email), with"
+    " their right to complain.",
+)
+def reject_deletion_request(
+    request_id: RequestId, body: ReasonIn, request: Request, user: UserDep, session: SessionDep
+) -> JSONResponse:
+    """Any open state -> rejected, with a reason the subject is told."""
+    step = _step(
+        session,
+        "reject",
+        lambda dr, ctx: workflow.reject(session, dr, ctx.now, body.reason),
+        lambda dr: body.reason,
+    )
+    return _act(request, session, user, request_id, body, step)
+
+
+@_write_route(
+    "extend",
+    "extend_deletion_request",
+    "Extend the deadline",
+    "Once, by up to 60 days, within the first month (GDPR Art. 12(3)). The reason and the new"
+    " date are sent to the subject (letter and email).",
+)
+def extend_deletion_request(
+    request_id: RequestId, body: ExtendIn, request: Request, user: UserDep, session: SessionDep
+) -> JSONResponse:
+    """Push the due date out once, with a reason the subject is told."""
+    step = _step(
+        session,
+        "extend",
+        lambda dr, ctx: workflow.extend(session, dr, ctx.now, body.reason, body.days),
+        lambda dr: body.reason,
+    )
+    return _act(request, session, user, request_id, body, step)

@@ -1,0 +1,105 @@
+"""Bodies of the deletion-request API beyond the list/get shape kept in schemas.py."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from ikan_platform.schemas import DeletionRequestOut, Strict
+
+VerificationMethod = Literal[
+    "signed_in_account", "email_confirmation", "id_document", "client_hr_confirmation", "other"
+]
+RequestState = Literal["received", "verifying", "ready", "approved", "completed", "rejected"]
+ScopeAction = Literal["erase", "pseudonymise", "retain"]
+CategoryKey = Literal[
+    "bookings",
+    "booking_notes",
+    "user_account",
+    "audit_trail",
+    "voice_transcripts",
+    "voice_recordings",
+    "replay_cache",
+    "request_record",
+]
+
+
+class DeletionRequestDetail(DeletionRequestOut):
+    """A deletion request with who verified the identity (and how), who approved, and when."""
+
+    verified_by_id: int | None = None
+    verification_method: VerificationMethod | None = None
+    verification_note: str | None = None
+    approved_by_id: int | None = None
+    approved_at: datetime | None = None
+    extended_at: datetime | None = None
+
+
+class DeletionRequestDetailPage(BaseModel):
+    """A keyset page of deletion requests, soonest deadline first."""
+
+    items: list[DeletionRequestDetail]
+    next_cursor: str | None
+
+
+class MarkReadyIn(Strict):
+    """How the subject's identity was verified.
+
+    Name the method and, if useful, what was checked; never copy document numbers here.
+    """
+
+    method: VerificationMethod
+    note: str | None = Field(default=None, min_length=3, max_length=500)
+
+    @model_validator(mode="after")
+    def _other_needs_a_note(self) -> MarkReadyIn:
+        if self.method == "other" and not self.note:
+            raise ValueError("describe the method in `note` when it is 'other'")
+        return self
+
+
+class ExtendIn(Strict):
+    """Why the request needs more time (sent to the subject), and how many more days."""
+
+    reason: str = Field(min_length=3, max_length=2000)
+    days: int = Field(default=60, ge=1, le=60)
+
+
+class ScopeItem(BaseModel):
+    """One record of the subject and what erasure does with it."""
+
+    entity_type: str
+    entity_id: str
+    label: str
+    action: ScopeAction
+    legal_basis: str | None
+    retain_until: date | None
+    erase_fields: list[str]
+
+
+class ScopeCategory(BaseModel):
+    """One kind of personal data: how much there is, what is erased or kept, why, until when."""
+
+    category: CategoryKey
+    label: str
+    retention_rule: str
+    count: int
+    erase: int
+    pseudonymise: int
+    retain: int
+    legal_basis: list[str]
+    retain_until: date | None
+    items: list[ScopeItem]
+
+
+class DeletionPreview(BaseModel):
+    """What executing the request would do, per data category, worked out now."""
+
+    request_id: int
+    reference: str
+    status: str
+    evaluated_at: datetime
+    categories: list[ScopeCategory]
+    warnings: list[str]
