@@ -164,3 +164,59 @@ def _restore(
     return record_change(
         session, ctx, entity, "undo", revert, reason=reason, reverts_event_id=event.id
     )
+
+
+def render_markdown() -> str:
+    """docs/audit.md: what the trail records, the undo rules, and the ACTIONS table."""
+    lines = [
+        "# Audit trail and undo",
+        "",
+        "Generated from `ikan_platform/services/undo.py` by"
+        " `python -m ikan_platform.services.undo > docs/audit.md`; a test fails when it is stale.",
+        "",
+        "Every write goes through one path (`services/audit.py`) that records, in the same"
+        " transaction: the actor (id, email, role), the server time (UTC), the action, the"
+        " entity type and id, the entity's full state before and after, the reason when one"
+        " was given, and the request id (all writes of one request share it; send"
+        " `X-Request-Id` to choose it). A guard refuses to flush any change to an audited table"
+        " that did not go through that path. One write of one entity is one event.",
+        "",
+        "`GET /v1/audit-events` filters by `entity_type`, `entity_id`, `actor_id`, `action`,"
+        " `request_id`, and a time range `since` (inclusive) / `until` (exclusive), newest first.",
+        "",
+        "## Undo",
+        "",
+        "`POST /v1/audit-events/{id}/undo {reason}` restores the entity to the event's `before`"
+        " state, as a new event (`action` `undo`, `reverts_event_id` pointing back). Only"
+        " Operations and Admin may undo. It is refused with:",
+        "",
+        "| status | code | when |",
+        "| --- | --- | --- |",
+        "| 403 | `forbidden` | the caller's role is not Operations or Admin |",
+        "| 409 | `entity_changed` | the entity changed since the event (body: `current`) |",
+        "| 409 | `already_undone` | the event was already undone (`undone_by_event_id`) |",
+        "| 409 | `entity_in_use` | removing a created record would break records that use it |",
+        "| 410 | `undo_window_passed` | more than 24 hours passed, by the server's clock |",
+        "| 422 | `not_undoable` | the action is never undoable (below) |",
+        "",
+        "Undoing a creation removes the record; undoing that undo (or a deletion) brings the"
+        " record back with the same id. An undo is itself undoable inside its own 24 hours.",
+        "",
+        "## Actions",
+        "",
+        "Destructive: the write loses or overrides information someone relied on. Undoable:"
+        " the write can be reverted from the trail within 24 hours.",
+        "",
+        "| action | destructive | undoable | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for action, rule in ACTIONS.items():
+        lines.append(
+            f"| `{action}` | {'yes' if rule.destructive else 'no'} |"
+            f" {'yes' if rule.undoable else 'no'} | {rule.description} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

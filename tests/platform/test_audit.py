@@ -1,0 +1,151 @@
+"""The audit trail: filters, request ids, no unaudited write, and the documented action table."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ikan_platform.models import AuditEvent, Booking
+from ikan_platform.services import undo
+from ikan_platform.services.audit import UnauditedWrite
+from tests.platform.conftest import ADMIN, OPS, OPS_2
+from tests.platform.harness import Api, assert_state_matches
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def new_bookings(api: Api, n: int) -> list[dict[str, Any]]:
+    """The first `n` bookings of the New queue."""
+    response = await api.get("/v1/bookings", OPS, params={"queue": "new", "limit": n})
+    return response.json()["items"]
+
+
+async def me(api: Api, email: str) -> int:
+    """A user's id."""
+    return (await api.get("/v1/me", email)).json()["id"]
+
+
+async def test_filter_by_entity_returns_its_history_newest_first(api: Api) -> None:
+    (booking,) = await new_bookings(api, 1)
+    await api.act(booking["id"], "claim", OPS)
+    await api.act(booking["id"], "send-to-supplier", OPS)
+
+    events = await api.events(entity_type="booking", entity_id=str(booking["id"]))
+
+    assert [e["action"] for e in events] == [
+        "booking.send_to_supplier",
+        "booking.claim",
+        "booking.create",
+    ]
+    assert events[0]["before"] == events[1]["after"]
+    assert events[0]["changed_fields"] == ["status"]
+
+
+async def test_filter_by_actor_and_action(api: Api) -> None:
+    first, second = await new_bookings(api, 2)
+    await api.act(first["id"], "claim", OPS)
+    await api.act(second["id"], "claim", OPS_2)
+
+    mine = await api.events(actor_id=await me(api, OPS_2), action="booking.claim")
+
+    assert [e["entity_id"] for e in mine][:1] == [str(second["id"])]
+    assert {e["actor"]["email"] for e in mine} == {OPS_2}
+    assert {e["action"] for e in mine} == {"booking.claim"}
+
+
+async def test_filter_by_time_range(api: Api, clock: Any) -> None:
+    first, second = await new_bookings(api, 2)
+    await api.act(first["id"], "claim", OPS)
+    clock.advance(minutes=10)
+    start = clock()
+    await api.act(second["id"], "claim", OPS)
+    clock.advance(minutes=10)
+
+    inside = await api.events(since=start.isoformat(), until=(start + timedelta(minutes=5)))
+    before = await api.events(until=start.isoformat(), limit=1)
+
+    assert [e["entity_id"] for e in inside] == [str(second["id"])]
+    assert before[0]["entity_id"] == str(first["id"])
+
+
+async def test_a_time_without_a_zone_is_refused(api: Api) -> None:
+    response = await api.get("/v1/audit-events", OPS, params={"since": "2026-12-01T00:00:00"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "naive_datetime"
+
+
+async def test_every_write_of_a_request_carries_its_request_id(api: Api) -> None:
+    (booking,) = await new_bookings(api, 1)
+
+    response = await api.act(
+        booking["id"], "claim", OPS, headers={"X-Request-Id": "console-7f3a-claim"}
+    )
+
+    assert response.headers["x-request-id"] == "console-7f3a-claim"
+    events = await api.events(request_id="console-7f3a-claim")
+    assert [(e["action"], e["entity_id"]) for e in events] == [
+        ("booking.claim", str(booking["id"]))
+    ]
+
+
+async def test_a_request_id_that_is_not_safe_is_replaced(api: Api) -> None:
+    (booking,) = await new_bookings(api, 1)
+    response = await api.act(booking["id"], "claim", OPS, headers={"X-Request-Id": "a b\tc"})
+    generated = response.headers["x-request-id"]
+    assert generated != "a b\tc" and len(generated) == 32
+    assert len(await api.events(request_id=generated)) == 1
+
+
+def test_a_write_that_skips_the_audit_path_is_refused(platform_app: Any) -> None:
+    with platform_app.state.sessionmaker() as session:
+        booking = session.scalars(select(Booking).limit(1)).one()
+        booking.status = "cancelled"
+        with pytest.raises(UnauditedWrite):
+            session.commit()
+
+
+def test_the_audit_checker_catches_a_wrong_state() -> None:
+    shown = {"id": 1, "status": "new", "version": 2}
+    assert_state_matches({"id": 1, "status": "new", "version": 2, "extra": 1}, shown)
+    with pytest.raises(AssertionError):
+        assert_state_matches({"id": 1, "status": "cancelled", "version": 2}, shown)
+    with pytest.raises(AssertionError):
+        assert_state_matches({"id": 1, "version": 2}, shown)
+    with pytest.raises(AssertionError):
+        assert_state_matches(None, shown)
+
+
+async def test_the_audit_checker_ran_on_the_writes_of_this_suite(api: Api) -> None:
+    (booking,) = await new_bookings(api, 1)
+    await api.act(booking["id"], "claim", OPS)
+    await api.act(booking["id"], "claim", OPS)  # refused: already claimed
+    assert api.checked_writes == 1
+
+
+async def test_an_event_shows_when_its_undo_window_closes(api: Api) -> None:
+    (booking,) = await new_bookings(api, 1)
+    await api.act(booking["id"], "hold", OPS, json={"reason": "Visa"})
+    (event,) = await api.events(entity_type="booking", entity_id=str(booking["id"]), limit=1)
+    shown = (await api.get(f"/v1/audit-events/{event['id']}", ADMIN)).json()
+    assert shown == event
+    assert shown["undo_expires_at"] == "2026-12-02T09:30:00Z"
+    assert shown["entity_label"] == booking["reference"]
+    assert shown["reason"] == "Visa"
+
+
+def test_every_recorded_action_is_in_the_documented_table(platform_app: Any) -> None:
+    with platform_app.state.sessionmaker() as session:
+        actions = set(session.scalars(select(AuditEvent.action).distinct()))
+    assert {"booking.create", "booking.cancel", "deletion_request.execute"} <= actions
+    assert actions <= set(undo.ACTIONS)
+
+
+def test_audit_doc_is_current() -> None:
+    current = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
+    assert current == undo.render_markdown(), (
+        "python -m ikan_platform.services.undo > docs/audit.md"
+    )
