@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,6 +105,17 @@ class IkanApp(App[None]):
                 )
             return
         self.notify(str(error), title=context, severity="error", timeout=10)
+
+    def report_unexpected(self, error: BaseException) -> None:
+        """A bug or a contract surprise: log it in full, tell the user plainly."""
+        logging.getLogger("ikan_console").error("unexpected error", exc_info=error)
+        self.notify(
+            f"{type(error).__name__}: {error}. Nothing more was sent; try again, and "
+            "report it if it happens again.",
+            title="Unexpected problem",
+            severity="error",
+            timeout=15,
+        )
 
     async def on_unmount(self) -> None:
         """Close the connection pool."""

@@ -66,8 +66,11 @@ def due_text(due: datetime, now: datetime, closed: bool) -> str:
     delta = due - now
     if delta.total_seconds() < 0:
         days = math.floor(-delta.total_seconds() / 86400)
-        return f"overdue by {span(delta)}" if days < 1 else \
-            f"overdue by {days} day{'s' if days != 1 else ''}"
+        return (
+            f"overdue by {span(delta)}"
+            if days < 1
+            else f"overdue by {days} day{'s' if days != 1 else ''}"
+        )
     days = due_in_days(due, now)
     if days < 1:
         return f"due in {span(delta)}"

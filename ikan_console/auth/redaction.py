@@ -76,14 +76,17 @@ _FILTER = RedactingFilter()
 
 
 def configure_logging(
-    level: int = logging.WARNING,
     *,
     handlers: Iterable[logging.Handler] = (),
     noisy_loggers: Iterable[str] = NOISY_LOGGERS,
 ) -> None:
-    """Pin chatty auth/HTTP libraries to WARNING and scrub every record; safe to call twice."""
+    """Pin chatty auth/HTTP libraries to WARNING and scrub every record; safe to call twice.
+
+    Call it once at start-up, before any sign-in; `handlers` also get the filter directly
+    (useful for handlers that may see records created before this call).
+    """
     for name in noisy_loggers:
-        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+        logging.getLogger(name).setLevel(logging.WARNING)
     for handler in handlers:
         if _FILTER not in handler.filters:
             handler.addFilter(_FILTER)

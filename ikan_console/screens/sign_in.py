@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from ikan_console.api.errors import IkanError
 from ikan_console.api.models import CONSOLE_ROLES, ROLE_LABELS, SandboxUser
+from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 REFUSALS = {
     "rmc": "Relocation Managers use the ikan web portal to follow their assignments.",
@@ -31,7 +32,7 @@ def refusal_message(name: str, role: str) -> str:
     ).strip()
 
 
-class SignInScreen(Screen[None]):
+class SignInScreen(ReportsWorkerFailures, Screen[None]):
     """Choose who to sign in as; refused roles get a plain explanation."""
 
     DEFAULT_CSS = """

@@ -21,6 +21,7 @@ from ikan_console.formatting import utc, value_text
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.diff_view import DiffView, changed_rows, undo_state
+from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
 COLUMNS = ("Time (UTC)", "Actor", "Action", "Entity", "Undo")
@@ -53,7 +54,7 @@ def refusal_text(error: IkanError, event: AuditEvent) -> str:
     return str(error)
 
 
-class AuditView(Vertical):
+class AuditView(ReportsWorkerFailures, Vertical):
     """Events newest first, filterable by record; the selected event's diff; `u` to undo."""
 
     DEFAULT_CSS = """
@@ -94,7 +95,6 @@ class AuditView(Vertical):
         return (
             utc(e.occurred_at),
             e.actor.email,
-            e.actor.role,
             e.action,
             e.entity_label,
             Text(state, style=style),

@@ -11,12 +11,13 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from ikan_console.api.errors import IkanError
+from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 Fetch = Callable[[str | None], Awaitable[tuple[list[Any], str | None, int | None]]]
 LOAD_AHEAD = 15
 
 
-class PagedTable(DataTable):
+class PagedTable(ReportsWorkerFailures, DataTable):
     """Rows from a paginated API; each row's key is its item's id."""
 
     BINDINGS = [Binding("end", "scroll_bottom", "Last loaded", id="table.end", show=False)]
@@ -89,7 +90,9 @@ class PagedTable(DataTable):
         self.border_subtitle = ""
         keep_key = self.selected.id if (reset and self.selected is not None) else None
         if reset:
-            self.clear()
+            # Drop the columns too, so their widths fit this list rather than the last one.
+            self.clear(columns=True)
+            self.add_columns(*self._columns)
             self.items = []
         self.items.extend(items)
         self.next_cursor, self.total = next_cursor, total

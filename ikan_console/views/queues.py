@@ -16,6 +16,7 @@ from ikan_console.formatting import sla_text, status_label
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.booking_detail import BookingDetail
+from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
 COLUMNS = ("Ref", "Traveller", "To", "Check-in", "Prio", "SLA", "Assignee", "Status")
@@ -29,7 +30,7 @@ SHORT_STATUS = {
 }
 
 
-class QueuesView(Vertical):
+class QueuesView(ReportsWorkerFailures, Vertical):
     """Queue list, bookings of the selected queue, and the selected booking."""
 
     DEFAULT_CSS = """

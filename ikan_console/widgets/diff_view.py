@@ -22,7 +22,7 @@ def undo_state(event: AuditEvent, now: datetime) -> tuple[str, str]:
     if event.undo_expires_at is None:
         return "not undoable", "dim"
     if not event.undoable or event.undo_expires_at < now:
-        return "window closed", "dim"
+        return "closed", "dim"
     return f"{span(event.undo_expires_at - now)} left", "bold green"
 
 

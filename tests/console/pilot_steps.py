@@ -32,7 +32,9 @@ async def sign_in_as(pilot: Pilot, email: str) -> None:
 
 
 async def quiet(pilot: Pilot) -> None:
-    """Drop toasts so a snapshot shows only the screen."""
+    """Drop toasts so a snapshot shows only the screen; an error toast fails the test instead."""
     await settle(pilot)
+    errors = [n.message for n in pilot.app._notifications if n.severity == "error"]
+    assert not errors, f"the screen reported errors: {errors}"
     pilot.app.clear_notifications()
     await pilot.pause()

@@ -9,6 +9,7 @@ from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.paged_table import PagedTable
 from tests.console.pilot_steps import ADMIN, OPS, settle, sign_in_as
 
+
 async def test_ops_cancel_is_undone_by_admin_from_the_audit_diff(make_console, platform_app):
     app = make_console()
     async with app.run_test(size=(120, 40)) as pilot:
