@@ -184,14 +184,15 @@ def _plan_bookings(session: Session, result: Plan, bookings: list[Booking]) -> N
             "traveller_name": subject.pseudonym_name,
             "traveller_email": subject.pseudonym_email,
         }
-    elsewhere = _unique_pattern(subject)
     own_ids = [b.id for b in bookings]
     for booking in session.scalars(
         select(Booking)
         .where(Booking.id.not_in(own_ids), like_any(Booking.status_reason, _needles(subject)))
         .order_by(Booking.id)
     ):
-        scrubbed = subject.scrub(booking.status_reason, elsewhere)
+        scrubbed = subject.scrub(
+            booking.status_reason, _pattern_for(subject, booking.status_reason)
+        )
         if scrubbed != booking.status_reason:
             label = f"{booking.reference} (another traveller's booking that mentions them)"
             result.records.append(
@@ -205,8 +206,9 @@ def _needles(subject: Subject) -> list[str]:
     return [subject.email, *subject.unique_names]
 
 
-def _unique_pattern(subject: Subject) -> re.Pattern[str]:
-    return subject.pattern(own_record=False)
+def _pattern_for(subject: Subject, value: Any) -> re.Pattern[str]:
+    """Where their email appears the text is surely about them, so every name of theirs goes."""
+    return subject.pattern(own_record=subject.mentioned_in(value))
 
 
 def _plan_notes(session: Session, result: Plan, bookings: list[Booking]) -> None:
@@ -223,7 +225,6 @@ def _plan_notes(session: Session, result: Plan, bookings: list[Booking]) -> None
         label = f"Note {note.id} on {booking.reference}"
         result.records.append(Planned("booking_notes", note, label, decision, changes))
         result.redactions[("booking_note", str(note.id))] = {"body": ERASED} if erase else {}
-    elsewhere = _unique_pattern(result.subject)
     for note in session.scalars(
         select(BookingNote)
         .where(
@@ -232,7 +233,7 @@ def _plan_notes(session: Session, result: Plan, bookings: list[Booking]) -> None
         )
         .order_by(BookingNote.id)
     ):
-        scrubbed = result.subject.scrub(note.body, elsewhere)
+        scrubbed = result.subject.scrub(note.body, _pattern_for(result.subject, note.body))
         if scrubbed != note.body:
             label = f"Note {note.id} on booking {note.booking_id} (mentions them)"
             result.records.append(
@@ -285,7 +286,9 @@ def _plan_audit(session: Session, result: Plan, untouched: set[tuple[str, str]])
         if key in untouched:
             continue
         replace = result.redactions.get(key, {})
-        own = key in result.redactions or subject.mentioned_in([event.before, event.after])
+        own = key in result.redactions or subject.mentioned_in(
+            [event.before, event.after, event.reason]
+        )
         pattern = subject.pattern(own_record=own)
         values = {
             "before": rewrite_state(event.before, replace, subject, pattern),
@@ -307,8 +310,7 @@ def _plan_replay(session: Session, result: Plan) -> None:
         )
     )
     for row in rows:
-        pattern = subject.pattern(own_record=subject.mentioned_in(row.response))
-        response = subject.scrub(row.response, pattern)
+        response = subject.scrub(row.response, _pattern_for(subject, row.response))
         if response != row.response:
             result.replay.append(Rewrite(row, {"response": response}))
 
