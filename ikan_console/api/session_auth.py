@@ -20,8 +20,6 @@ class PlatformAuth(httpx.Auth):
     refresh token is never spent twice.
     """
 
-    requires_response_body = True
-
     def __init__(self, on_tokens: Callable[[Tokens | None], None] | None = None) -> None:
         self.tokens: Tokens | None = None
         self._on_tokens = on_tokens
@@ -56,6 +54,7 @@ class PlatformAuth(httpx.Auth):
                     json={"refresh_token": sent_with.refresh_token},
                 )
                 refreshed = yield refresh
+                await refreshed.aread()  # overriding async_auth_flow means reading bodies here
                 if refreshed.status_code != 200:
                     self.set_tokens(None)
                     raise SessionExpired("Your session has ended.", hint="Sign in again.")
