@@ -1,0 +1,104 @@
+"""What the user sees when the platform refuses or the session ends: words, and nothing lost."""
+
+from __future__ import annotations
+
+import httpx
+
+from ikan_console.screens.main import MainScreen
+from ikan_console.screens.reason_dialog import ReasonDialog
+from ikan_console.screens.sign_in import SignInScreen
+from ikan_console.views.paged_table import PagedTable
+from tests.console.pilot_steps import ADMIN, OPS, settle, sign_in_as
+
+
+async def platform_session(platform_app, email: str) -> tuple[httpx.AsyncClient, dict]:  # type: ignore[no-untyped-def]
+    """A second person working the same platform directly."""
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=platform_app),
+                             base_url="http://platform")
+    token = (await http.post("/v1/auth/exchange",
+                             json={"provider": "sandbox", "id_token": email})).json()
+    return http, {"Authorization": f"Bearer {token['access_token']}"}
+
+
+def error_messages(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [n.message for n in app._notifications if n.severity == "error"]
+
+
+async def test_claim_of_a_booking_a_teammate_just_changed_explains_and_shows_the_change(
+    make_console, platform_app
+):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, OPS)
+        table = app.screen.query_one("#bookings", PagedTable)
+        booking = table.selected
+        http, headers = await platform_session(platform_app, "tom.becker@ikan.example")
+        await http.post(f"/v1/bookings/{booking.id}/claim",
+                        headers={**headers, "If-Match": f'"{booking.version}"'})
+        await http.aclose()
+        await pilot.press("c")
+        await settle(pilot)
+        assert any("changed since you loaded it" in m or "Someone changed" in m
+                   for m in error_messages(app)), error_messages(app)
+        assert table.selected.assignee.email == "tom.becker@ikan.example"
+
+
+async def test_undo_of_a_change_that_was_overwritten_is_refused_in_words(
+    make_console, platform_app
+):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, ADMIN)
+        await pilot.press("2")
+        await settle(pilot)
+        events = app.screen.query_one("#events", PagedTable)
+        await pilot.press("slash", *"BK-107700", "enter")
+        await settle(pilot)
+        cancel = events.selected
+        assert cancel.action == "booking.cancel" and cancel.undoable
+        http, headers = await platform_session(platform_app, OPS)
+        booking = (await http.get(f"/v1/bookings/{cancel.entity_id}", headers=headers)).json()
+        await http.post(f"/v1/bookings/{booking['id']}/release",
+                        headers={**headers, "If-Match": f'"{booking["version"]}"'})
+        await http.aclose()
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, ReasonDialog)
+        await pilot.press(*"Wrong booking", "enter")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("was changed after this event" in m for m in messages), messages
+
+
+async def test_a_reason_is_required_before_a_cancel_is_sent(make_console):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, OPS)
+        table = app.screen.query_one("#bookings", PagedTable)
+        before = table.selected
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReasonDialog)  # still asking
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert table.selected.status == before.status
+
+
+async def test_ended_session_asks_to_sign_in_and_keeps_the_screen(make_console, clock):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, OPS)
+        await pilot.press("3")
+        await settle(pilot)
+        main = app.screen
+        clock.advance(hours=9)  # access and refresh tokens both gone
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert "still open" in str(app.screen.query_one("#message").render())
+        await sign_in_as(pilot, OPS)
+        assert app.screen is main
+        assert main.query_one("ContentSwitcher").current == "deletion"
