@@ -1,4 +1,4 @@
-"""The real thing over real sockets: the embedded sandbox, and `ikan-platform serve` driven like curl."""
+"""Real sockets: the embedded sandbox, and `ikan-platform serve` driven like curl."""
 
 from __future__ import annotations
 
