@@ -16,12 +16,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ikan_platform.models import DeletionRequest, OutboxMessage
+from ikan_platform.services.retention import VOICE_RECORDING_DAYS, VOICE_TRANSCRIPT_DAYS
 
 CONFIRMATION = "deletion_confirmation"
 EXTENSION = "deletion_extension"
 REJECTION = "deletion_rejection"
 SENDER = "ikan Data Protection Team"
 CONTACT = "privacy@ikan.example"
+VOICE_DAYS = {
+    "voice_transcripts": VOICE_TRANSCRIPT_DAYS,
+    "voice_recordings": VOICE_RECORDING_DAYS,
+}
 RIGHTS = (
     "If you are not satisfied with how we handled your request, write to us at"
     f" {CONTACT}. You also have the right to lodge a complaint with a data protection"
@@ -69,10 +74,18 @@ def _queue(
 
 def _category_line(category: dict[str, Any]) -> str | None:
     label, count = category["label"], category["count"]
-    if category["category"].startswith("voice_"):
-        return f"- {label}: none held. {category['retention_rule']}."
-    if count == 0 or category["category"] in ("replay_cache", "request_record"):
-        return None
+    if category["category"] in VOICE_DAYS:
+        days = VOICE_DAYS[category["category"]]
+        return f"- {label}: none held (we delete them {days} days after a call)."
+    if category["category"] in ("replay_cache", "request_record"):
+        return None  # internal bookkeeping; the letter speaks of the request itself below
+    if count == 0:
+        return f"- {label}: none held."
+    if category["category"] == "audit_trail":
+        return (
+            f"- {label}: {count} entries kept until {category['retain_until']} at the latest,"
+            " with your name and email replaced."
+        )
     parts = []
     if category["erase"]:
         parts.append(f"{category['erase']} erased")

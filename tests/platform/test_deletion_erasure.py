@@ -291,7 +291,8 @@ async def test_completion_queues_a_confirmation_letter_and_email_with_the_result
         assert message.kind == "deletion_confirmation" and message.status == "queued"
         assert message.recipient_name == name and "DR-20261017" in message.subject
         assert "- Bookings: 1 erased." in message.body
-        assert "- Voice recordings: none held." in message.body
+        assert "- Voice recordings: none held (we delete them 90 days" in message.body
+        assert "- User account: none held." in message.body
         assert "supervisory authority" in message.body
 
 
