@@ -43,6 +43,7 @@ ALLOWED_ALGORITHMS = frozenset({"RS256", "ES256"})
 LEEWAY_SECONDS = 60
 MAX_TOKEN_AGE_SECONDS = 600
 MAX_TOKEN_LENGTH = 16_384
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 ENTRA_AUTHORITY_BASE = "https://login.microsoftonline.com"
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs"
@@ -332,8 +333,9 @@ def _check_times(claims: dict[str, Any], config: ProviderConfig, now: datetime |
     current = now.timestamp() if now is not None else time.time()
     leeway = config.leeway_seconds
     exp, iat = claims.get("exp"), claims.get("iat")
-    if not _is_number(exp) or not _is_number(iat):
-        raise IdentityError("id_token_malformed", "The token lacks exp or iat.")
+    # The upper bound keeps datetime.fromtimestamp(exp) from overflowing on absurd values.
+    if not _is_number(exp) or not _is_number(iat) or not 0 < exp < MAX_TIMESTAMP:
+        raise IdentityError("id_token_malformed", "The token lacks a valid exp or iat.")
     if current > exp + leeway:
         raise IdentityError("id_token_expired", "The token has expired; sign in again.")
     nbf = claims.get("nbf", iat)

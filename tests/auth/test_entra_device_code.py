@@ -1,0 +1,278 @@
+"""Entra device code, silent and offline paths, with a scripted MSAL `http_client` (no network)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import pytest
+import requests
+
+from ikan_console.auth import entra
+from ikan_console.auth.entra import DeviceCodePrompt, EntraSignIn, SignInStatus
+
+TENANT = "7c1e4f2a-0000-4000-8000-00000000a11c"
+CLIENT = "3f2b1c0d-0000-4000-8000-00000000c0de"
+AUTHORITY = f"https://login.microsoftonline.com/{TENANT}"
+TOKEN_URL = f"{AUTHORITY}/oauth2/v2.0/token"
+DEVICE_URL = f"{AUTHORITY}/oauth2/v2.0/devicecode"
+
+pytestmark = pytest.mark.filterwarnings("ignore:Attempted too soon")
+
+
+@dataclass
+class Reply:
+    """A response object shaped like what MSAL reads from requests."""
+
+    status_code: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The JSON body."""
+        return json.dumps(self.body)
+
+    def raise_for_status(self) -> None:
+        """Like requests: raise on 4xx/5xx."""
+        if self.status_code >= 400:
+            raise requests.HTTPError(str(self.status_code))
+
+
+@dataclass
+class ScriptedEntra:
+    """Plays login.microsoftonline.com: discovery, device codes and scripted token replies."""
+
+    token_replies: list[Reply | Exception] = field(default_factory=list)
+    offline: bool = False
+    token_requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def get(self, url: str, params: Any = None, headers: Any = None, **kw: Any) -> Reply:
+        """Tenant discovery."""
+        if self.offline:
+            raise requests.ConnectionError("network is unreachable")
+        assert url == f"{AUTHORITY}/v2.0/.well-known/openid-configuration", url
+        return Reply(200, {
+            "issuer": f"https://login.microsoftonline.com/{TENANT}/v2.0",
+            "authorization_endpoint": f"{AUTHORITY}/oauth2/v2.0/authorize",
+            "token_endpoint": TOKEN_URL,
+            "device_authorization_endpoint": DEVICE_URL,
+        })  # fmt: skip
+
+    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kw: Any):
+        """Device code issuance and the scripted token endpoint."""
+        if self.offline:
+            raise requests.ConnectionError("network is unreachable")
+        if url == DEVICE_URL:
+            return Reply(200, {
+                "device_code": "device-code-secret", "user_code": "ABCD-EFGH",
+                "verification_uri": "https://microsoft.com/devicelogin", "expires_in": 900,
+                "interval": 1, "message": "To sign in, use a browser to open ... ABCD-EFGH",
+            })  # fmt: skip
+        assert url == TOKEN_URL, url
+        self.token_requests.append(dict(data or {}))
+        reply = self.token_replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+def tokens(name: str = "alice") -> Reply:
+    """A successful token response with an ID token and client_info, as Entra sends."""
+    now = int(time.time())
+    claims = {
+        "iss": f"https://login.microsoftonline.com/{TENANT}/v2.0", "aud": CLIENT, "tid": TENANT,
+        "oid": f"oid-{name}", "sub": name, "preferred_username": f"{name}@corp.example",
+        "iat": now, "exp": now + 3600,
+    }  # fmt: skip
+    info = base64.urlsafe_b64encode(json.dumps({"uid": f"oid-{name}", "utid": TENANT}).encode())
+    return Reply(200, {
+        "token_type": "Bearer", "scope": "email openid profile", "expires_in": 3600,
+        "access_token": f"at-{name}", "refresh_token": f"rt-{name}",
+        "id_token": jwt.encode(claims, "k" * 32, "HS256"), "client_info": info.decode(),
+    })  # fmt: skip
+
+
+def error(code: str, description: str = "", codes: tuple[int, ...] = ()) -> Reply:
+    """An OAuth error response."""
+    body = {"error": code, "error_description": description or code, "error_codes": list(codes)}
+    return Reply(400, body)
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Replace the poll sleep with a record of the intervals asked for (the test stays fast)."""
+    asked: list[float] = []
+
+    def fake_wait(event: threading.Event, seconds: float) -> bool:
+        asked.append(seconds)
+        return event.is_set()
+
+    monkeypatch.setattr(entra, "_wait", fake_wait)
+    return asked
+
+
+def device_sign_in(
+    idp: ScriptedEntra, on_prompt: Callable[[DeviceCodePrompt], None] | None = None
+) -> tuple[EntraSignIn, Any]:
+    """Run a device code sign-in to the end; return it with (result, prompts shown)."""
+    signin = EntraSignIn(TENANT, CLIENT, http_client=idp)
+    prompts: list[DeviceCodePrompt] = []
+    result = signin.device_code(on_prompt or prompts.append)
+    return signin, (result, prompts)
+
+
+def test_pending_then_success_shows_the_code_and_returns_the_id_token(waits) -> None:
+    idp = ScriptedEntra([error("authorization_pending"), error("authorization_pending"), tokens()])
+
+    _, (result, prompts) = device_sign_in(idp)
+
+    assert prompts[0].user_code == "ABCD-EFGH"
+    assert prompts[0].verification_uri == "https://microsoft.com/devicelogin"
+    assert result.status is SignInStatus.SIGNED_IN and result.username == "alice@corp.example"
+    assert result.refresh_token == "rt-alice"
+    assert waits == [1, 1]
+
+
+def test_slow_down_lengthens_the_poll_interval(waits) -> None:
+    idp = ScriptedEntra([error("slow_down"), error("authorization_pending"), tokens()])
+
+    _, (result, _) = device_sign_in(idp)
+
+    assert result.ok
+    assert waits == [6, 6]  # RFC 8628: slow_down adds 5 seconds, for good
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [
+        (error("authorization_declined"), SignInStatus.DECLINED),
+        (error("expired_token"), SignInStatus.EXPIRED),
+        (
+            error("invalid_grant", "AADSTS53003: Access has been blocked by Conditional Access "
+                  "policies.\r\nTrace ID: 1", (53003,)),
+            SignInStatus.BLOCKED,
+        ),
+        (error("invalid_client", "AADSTS7000218: public client flows disabled"),
+         SignInStatus.FAILED),
+    ],
+    ids=["declined", "expired", "blocked-by-conditional-access", "other-error"],
+)  # fmt: skip
+def test_device_code_outcomes_are_distinct(waits, reply, status) -> None:
+    _, (result, _) = device_sign_in(ScriptedEntra([error("authorization_pending"), reply]))
+    assert result.status is status
+    assert result.id_token is None
+
+
+def test_blocked_message_is_the_first_line_of_the_aadsts_text(waits) -> None:
+    blocked = error("invalid_grant", "AADSTS53003: Blocked by CA.\r\nTrace ID: x", (53003,))
+    _, (result, _) = device_sign_in(ScriptedEntra([blocked]))
+    assert result.message == "AADSTS53003: Blocked by CA."
+
+
+def test_cancel_while_polling_reports_cancelled_not_pending() -> None:
+    idp = ScriptedEntra([error("authorization_pending")] * 50)
+    signin = EntraSignIn(TENANT, CLIENT, http_client=idp)
+    shown = threading.Event()
+    box: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: box.append(signin.device_code(lambda prompt: shown.set())), daemon=True
+    )
+    worker.start()
+    assert shown.wait(5)
+    time.sleep(0.2)  # let it reach the wait between polls (interval 1 s)
+    started = time.monotonic()
+
+    signin.cancel()
+    worker.join(5)
+
+    assert box[0].status is SignInStatus.CANCELLED
+    assert time.monotonic() - started < 1
+    assert len(idp.token_requests) < 50
+
+
+def test_device_code_when_offline_is_offline(waits) -> None:
+    _, (result, prompts) = device_sign_in(ScriptedEntra(offline=True))
+    assert result.status is SignInStatus.OFFLINE
+    assert prompts == []
+
+
+def test_connection_lost_while_polling_is_offline(waits) -> None:
+    lost = requests.ConnectionError("connection reset")
+    _, (result, _) = device_sign_in(ScriptedEntra([error("authorization_pending"), lost]))
+    assert result.status is SignInStatus.OFFLINE
+
+
+def test_silent_uses_the_cached_account_and_forces_a_fresh_id_token(waits) -> None:
+    idp = ScriptedEntra([tokens(), tokens()])
+    signin = EntraSignIn(TENANT, CLIENT, http_client=idp)
+    assert signin.device_code(lambda prompt: None).ok
+
+    result = signin.silent()
+
+    assert result.ok and result.username == "alice@corp.example"
+    assert idp.token_requests[-1]["grant_type"] == "refresh_token"
+
+
+def test_silent_with_a_stored_refresh_token_after_restart() -> None:
+    idp = ScriptedEntra([tokens("bob")])
+
+    result = EntraSignIn(TENANT, CLIENT, http_client=idp).silent(refresh_token="rt-stored")
+
+    assert result.ok and result.refresh_token == "rt-bob"
+    assert idp.token_requests[0]["refresh_token"] == "rt-stored"
+
+
+def test_silent_with_revoked_refresh_token_asks_for_interaction() -> None:
+    idp = ScriptedEntra([error("invalid_grant", "AADSTS70008: The refresh token has expired")])
+    result = EntraSignIn(TENANT, CLIENT, http_client=idp).silent(refresh_token="rt-old")
+    assert result.status is SignInStatus.NEEDS_INTERACTION
+
+
+def test_silent_with_nothing_stored_asks_for_interaction() -> None:
+    result = EntraSignIn(TENANT, CLIENT, http_client=ScriptedEntra()).silent()
+    assert result.status is SignInStatus.NEEDS_INTERACTION
+
+
+def test_offline_start_is_offline_not_signed_out() -> None:
+    result = EntraSignIn(TENANT, CLIENT, http_client=ScriptedEntra(offline=True)).silent("rt")
+    assert result.status is SignInStatus.OFFLINE
+
+
+def test_offline_when_a_cached_account_needs_refresh_is_offline(waits) -> None:
+    idp = ScriptedEntra([tokens()])
+    signin = EntraSignIn(TENANT, CLIENT, http_client=idp)
+    assert signin.device_code(lambda prompt: None).ok
+    idp.offline = True
+
+    assert signin.silent().status is SignInStatus.OFFLINE
+
+
+@pytest.mark.parametrize(
+    ("environ", "platform", "expected"),
+    [
+        ({"SSH_CONNECTION": "10.0.0.1 5000 10.0.0.2 22", "DISPLAY": ":0"}, "linux", True),
+        ({}, "linux", True),
+        ({"DISPLAY": ":0"}, "linux", False),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+        ({}, "darwin", False),
+        ({}, "win32", False),
+        ({"SSH_TTY": "/dev/pts/1"}, "darwin", True),
+    ],
+)
+def test_device_code_is_preferred_without_a_usable_browser(
+    monkeypatch: pytest.MonkeyPatch, environ, platform, expected
+) -> None:
+    monkeypatch.setattr(entra, "_is_wsl", lambda env: False)
+    assert entra.should_use_device_code(environ, platform) is expected
+
+
+def test_wsl_without_display_still_uses_the_windows_browser(monkeypatch) -> None:
+    monkeypatch.setattr(entra, "_is_wsl", lambda env: True)
+    assert entra.should_use_device_code({}, "linux") is False
