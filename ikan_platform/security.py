@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import jwt
 from fastapi import Depends, Request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ikan_platform.errors import Problem
@@ -28,7 +29,12 @@ def load_or_create_secret(session: Session, configured: str | None) -> str:
     if row is None:
         row = ServerSetting(key="token_secret", value=secrets.token_urlsafe(48))
         session.add(row)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # another process starting at the same moment stored its key first
+            session.rollback()
+            row = session.get(ServerSetting, "token_secret")
+            assert row is not None
     return row.value
 
 
