@@ -15,7 +15,6 @@ replaced by the request's pseudonym. docs/deletion-requests.md explains the whol
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -168,13 +167,13 @@ def plan(session: Session, dr: DeletionRequest, now: datetime) -> Plan:
 
 
 def _plan_bookings(session: Session, result: Plan, bookings: list[Booking]) -> None:
-    subject, own = result.subject, result.subject.pattern(own_record=True)
+    subject = result.subject
     for booking in bookings:
         decision = retention.booking_decision(booking, result.today)
         wanted = {
             "traveller_name": subject.pseudonym_name,
             "traveller_email": subject.pseudonym_email,
-            "status_reason": subject.scrub(booking.status_reason, own),
+            "status_reason": subject.scrub(booking.status_reason, own_record=True),
         }
         changes = {
             k: v for k, v in wanted.items() if k not in decision.keep and getattr(booking, k) != v
@@ -190,9 +189,7 @@ def _plan_bookings(session: Session, result: Plan, bookings: list[Booking]) -> N
         .where(Booking.id.not_in(own_ids), like_any(Booking.status_reason, _needles(subject)))
         .order_by(Booking.id)
     ):
-        scrubbed = subject.scrub(
-            booking.status_reason, _pattern_for(subject, booking.status_reason)
-        )
+        scrubbed = subject.scrub(booking.status_reason)
         if scrubbed != booking.status_reason:
             label = f"{booking.reference} (another traveller's booking that mentions them)"
             result.records.append(
@@ -204,11 +201,6 @@ def _plan_bookings(session: Session, result: Plan, bookings: list[Booking]) -> N
 
 def _needles(subject: Subject) -> list[str]:
     return [subject.email, *subject.unique_names]
-
-
-def _pattern_for(subject: Subject, value: Any) -> re.Pattern[str]:
-    """Where their email appears the text is surely about them, so every name of theirs goes."""
-    return subject.pattern(own_record=subject.mentioned_in(value))
 
 
 def _plan_notes(session: Session, result: Plan, bookings: list[Booking]) -> None:
@@ -233,7 +225,7 @@ def _plan_notes(session: Session, result: Plan, bookings: list[Booking]) -> None
         )
         .order_by(BookingNote.id)
     ):
-        scrubbed = result.subject.scrub(note.body, _pattern_for(result.subject, note.body))
+        scrubbed = result.subject.scrub(note.body)
         if scrubbed != note.body:
             label = f"Note {note.id} on booking {note.booking_id} (mentions them)"
             result.records.append(
@@ -286,14 +278,11 @@ def _plan_audit(session: Session, result: Plan, untouched: set[tuple[str, str]])
         if key in untouched:
             continue
         replace = result.redactions.get(key, {})
-        own = key in result.redactions or subject.mentioned_in(
-            [event.before, event.after, event.reason]
-        )
-        pattern = subject.pattern(own_record=own)
+        own = key in result.redactions
         values = {
-            "before": rewrite_state(event.before, replace, subject, pattern),
-            "after": rewrite_state(event.after, replace, subject, pattern),
-            "reason": subject.scrub(event.reason, pattern),
+            "before": rewrite_state(event.before, replace, subject, own),
+            "after": rewrite_state(event.after, replace, subject, own),
+            "reason": subject.scrub(event.reason, own),
         }
         if erased_account and event.actor_email.lower() == subject.email:
             values["actor_email"] = subject.pseudonym_email
@@ -310,7 +299,7 @@ def _plan_replay(session: Session, result: Plan) -> None:
         )
     )
     for row in rows:
-        response = subject.scrub(row.response, _pattern_for(subject, row.response))
+        response = subject.scrub(row.response)
         if response != row.response:
             result.replay.append(Rewrite(row, {"response": response}))
 
@@ -363,10 +352,10 @@ def redact_event(event: AuditEvent, result: Plan, erased: Collection[str] = ()) 
     key = (event.entity_type, event.entity_id)
     subject = result.subject
     replace = result.redactions.get(key, {})
-    pattern = subject.pattern(own_record=True)
-    before = rewrite_state(event.before, replace, subject, pattern)
+    own = key in result.redactions  # else another person's record that mentioned them
+    before = rewrite_state(event.before, replace, subject, own)
     after = rewrite_state(
-        event.after, {k: v for k, v in replace.items() if v != ERASED}, subject, pattern
+        event.after, {k: v for k, v in replace.items() if v != ERASED}, subject, own
     )
     if before is not None and event.before is not None and event.after is not None:
         for name in erased:

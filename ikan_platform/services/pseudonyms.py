@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, or_
@@ -29,28 +30,36 @@ class Subject:
     pseudonym_name: str
     pseudonym_email: str
 
-    def pattern(self, own_record: bool) -> re.Pattern[str]:
-        """Matches the email and the names (all of them inside the subject's own records)."""
-        names = self.names if own_record else self.unique_names
+    @cached_property
+    def _everywhere(self) -> re.Pattern[str]:
+        return self._pattern(self.unique_names)
+
+    @cached_property
+    def _all_names(self) -> re.Pattern[str]:
+        return self._pattern(self.names)
+
+    def _pattern(self, names: tuple[str, ...]) -> re.Pattern[str]:
         parts = [rf"(?<![\w.+-]){re.escape(self.email)}(?!\.?[\w-])"]
         parts += [rf"(?<!\w){re.escape(n)}(?!\w)" for n in sorted(names, key=len, reverse=True)]
         return re.compile("|".join(parts), re.IGNORECASE)
 
-    def scrub(self, value: Any, pattern: re.Pattern[str]) -> Any:
-        """`value` (text or JSON) with every match replaced by the pseudonym."""
+    def scrub(self, value: Any, own_record: bool = False) -> Any:
+        """`value` (text or JSON) with the subject's email and names replaced by the pseudonym.
+
+        All their names go inside their own records and in any text that also holds their email
+        (it is surely about them); elsewhere only names nobody else has.
+        """
         if isinstance(value, str):
+            sure = own_record or self.email in value.lower()
+            pattern = self._all_names if sure else self._everywhere
             return pattern.sub(
                 lambda m: self.pseudonym_email if "@" in m.group(0) else self.pseudonym_name, value
             )
         if isinstance(value, list):
-            return [self.scrub(v, pattern) for v in value]
+            return [self.scrub(v, own_record) for v in value]
         if isinstance(value, dict):
-            return {k: self.scrub(v, pattern) for k, v in value.items()}
+            return {k: self.scrub(v, own_record) for k, v in value.items()}
         return value
-
-    def mentioned_in(self, value: Any) -> bool:
-        """Whether the subject's email appears anywhere in `value`."""
-        return self.email in json.dumps(value, ensure_ascii=False).lower()
 
 
 def redact_identities(identities: Any) -> Any:
@@ -75,10 +84,7 @@ def like_any(column: Any, needles: Iterable[str]) -> ColumnElement[bool]:
 
 
 def rewrite_state(
-    state: dict[str, Any] | None,
-    replace: dict[str, Any],
-    subject: Subject,
-    pattern: re.Pattern[str],
+    state: dict[str, Any] | None, replace: dict[str, Any], subject: Subject, own_record: bool
 ) -> dict[str, Any] | None:
     """An audited state with the subject's fields replaced and mentions of them scrubbed."""
     if state is None:
@@ -89,5 +95,5 @@ def rewrite_state(
             new = replace[key]
             out[key] = new(value) if callable(new) else new
         else:
-            out[key] = subject.scrub(value, pattern)
+            out[key] = subject.scrub(value, own_record)
     return out

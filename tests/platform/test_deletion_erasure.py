@@ -247,19 +247,37 @@ async def test_a_shared_name_is_replaced_only_where_the_subject_is_certainly_mea
     api: Api, platform_app: Any
 ) -> None:
     name, email, _ = subject(platform_app, KWAME)
+    with platform_app.state.sessionmaker() as session:
+        namesake = session.scalars(
+            select(Booking.id).where(
+                Booking.traveller_name == name, Booking.traveller_email != email
+            )
+        ).one()
     by_name = await add_note(api, 2, f"{name} asked for a quiet room")  # which Kwame Silva?
     by_email = await add_note(api, 3, f"{name} ({email}) asked for a quiet room")
+    swapped = await api.act(
+        namesake, "cancel", OPS, json={"reason": f"Flat given to {name} <{email}>"}
+    )
+    assert swapped.status_code == 200, swapped.text
 
     preview_response = await api.get(f"/v1/deletion-requests/{KWAME}/preview", OPS)
     await execute(api, KWAME)
 
     assert "check those by hand" in preview_response.json()["warnings"][0]
+    pseudonyms = "Erased subject (DR-20261004) <erased.dr-20261004@erased.invalid>"
     with platform_app.state.sessionmaker() as session:
         assert session.get(BookingNote, by_name).body == f"{name} asked for a quiet room"
         assert session.get(BookingNote, by_email).body == (
             "Erased subject (DR-20261004) (erased.dr-20261004@erased.invalid) asked for a"
             " quiet room"
         )
+    other = await api.booking(namesake)
+    assert other["traveller_name"] == name  # the other Kwame Silva keeps their name
+    assert other["status_reason"] == f"Flat given to {pseudonyms}"
+    events = await api.events(entity_type="booking", entity_id=str(namesake))
+    assert events[0]["action"] == "erasure.pseudonymise"
+    assert events[0]["before"]["status_reason"] == "[erased]"
+    assert all(e["after"]["traveller_name"] == name for e in events)
 
 
 def outbox_of(platform_app: Any, request_id: int) -> list[OutboxMessage]:
