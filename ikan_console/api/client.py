@@ -234,13 +234,19 @@ class PlatformClient:
     # -- deletion requests -------------------------------------------------------------------
 
     async def deletion_requests(
-        self, *, status: str | None = None, cursor: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        open_only: bool | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
     ) -> Page[DeletionRequest]:
         """One page of deletion requests, soonest deadline first."""
         return await self._get(
             Page[DeletionRequest],
             "/v1/deletion-requests",
             status=status,
+            open=None if open_only is None else str(open_only).lower(),
             cursor=cursor,
             limit=limit,
         )

@@ -16,6 +16,7 @@ from textual.widgets import Static
 from ikan_console.api.models import DeletionRequest
 from ikan_console.formatting import due_in_days, due_text, status_label, utc
 from ikan_console.views.paged_table import PagedTable
+from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
 COLUMNS = (
@@ -77,13 +78,17 @@ class DeletionDetail(Static):
         return grid
 
 
-class DeletionRequestsView(Vertical):
+class DeletionRequestsView(ReportsWorkerFailures, Vertical):
     """Table of requests by deadline; detail of the selected one."""
 
     DEFAULT_CSS = """
     DeletionRequestsView #requests { height: 1fr; border: round $primary-darken-1; }
     """
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="deletion.refresh")]
+    BINDINGS = [
+        Binding("a", "toggle_closed", "Open/all", id="deletion.toggle_closed"),
+        Binding("r", "refresh", "Refresh", id="deletion.refresh"),
+    ]
+    show_closed = False
 
     def compose(self) -> ComposeResult:
         """Table and detail."""
@@ -93,11 +98,13 @@ class DeletionRequestsView(Vertical):
     def on_mount(self) -> None:
         """Load the requests."""
         table = self.query_one("#requests", PagedTable)
-        table.title = "Deletion requests by deadline"
+        table.title = "Open deletion requests by deadline"
         table.reload()
 
     async def _fetch_page(self, cursor: str | None):  # type: ignore[no-untyped-def]
-        page = await self.app.client.deletion_requests(cursor=cursor, limit=PAGE_SIZE)
+        page = await self.app.client.deletion_requests(
+            open_only=None if self.show_closed else True, cursor=cursor, limit=PAGE_SIZE
+        )
         return page.items, page.next_cursor, None
 
     def _row(self, r: DeletionRequest) -> tuple[object, ...]:
@@ -114,6 +121,17 @@ class DeletionRequestsView(Vertical):
     def request_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
         """Show the highlighted request."""
         self.query_one(DeletionDetail).request = event.item
+
+    def action_toggle_closed(self) -> None:
+        """Switch between open requests only and every request (completed and rejected too)."""
+        self.show_closed = not self.show_closed
+        table = self.query_one("#requests", PagedTable)
+        table.title = (
+            "All deletion requests by deadline"
+            if self.show_closed
+            else "Open deletion requests by deadline"
+        )
+        table.reload()
 
     def action_refresh(self) -> None:
         """Reload."""

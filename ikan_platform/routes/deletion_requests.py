@@ -99,10 +99,14 @@ def list_deletion_requests(
     overdue: Annotated[
         bool | None, Query(description="true: open requests past their due date")
     ] = None,
+    open_only: Annotated[
+        bool | None,
+        Query(alias="open", description="true: only open requests; false: only closed ones"),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> dict:
-    """Deletion requests, soonest deadline first, filtered by state and overdue."""
+    """Deletion requests, soonest deadline first, filtered by state, open/closed and overdue."""
     state = request.app.state
     now = state.settings.clock()
     conditions = []
@@ -113,7 +117,10 @@ def list_deletion_requests(
         conditions.append(late)
     elif overdue is False:
         conditions.append(~late)
-    scope = f"deletion:{status}:{overdue}"
+    if open_only is not None:
+        is_open = DeletionRequest.status.in_(OPEN_STATES)
+        conditions.append(is_open if open_only else ~is_open)
+    scope = f"deletion:{status}:{overdue}:{open_only}"
     if cursor:
         due_iso, last_id = decode_cursor(state.secret, scope, cursor)
         due = datetime.fromisoformat(due_iso)

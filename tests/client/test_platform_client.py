@@ -150,3 +150,14 @@ def test_api_layer_imports_without_textual():
         "assert 'textual' not in sys.modules, 'api/ imported Textual'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_open_deletion_requests_come_without_closed_ones_soonest_first(client_for):
+    priya = await client_for(OPS)
+    open_page = await priya.deletion_requests(open_only=True)
+    closed_page = await priya.deletion_requests(open_only=False)
+    assert open_page.items and closed_page.items
+    assert {r.status for r in open_page.items} <= {"received", "verifying", "ready", "approved"}
+    assert {r.status for r in closed_page.items} <= {"completed", "rejected"}
+    dues = [r.due_at for r in open_page.items]
+    assert dues == sorted(dues)
