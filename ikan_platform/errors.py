@@ -75,7 +75,6 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "refresh_refused": (401, "The refresh token is unknown, expired, reused or revoked."),
     "forbidden": (403, "Your role may not call this operation (docs/rbac.md)."),
     "provider_not_enabled": (400, "That sign-in provider is not configured on this platform."),
-    "provider_not_implemented": (501, "That sign-in provider is not available yet."),
     "user_not_provisioned": (403, "The identity is valid but no platform user is provisioned."),
     "user_deactivated": (403, "The account was deactivated by an admin."),
     "id_token_malformed": (401, "The ID token is not a well-formed JWT with the needed claims."),
@@ -92,6 +91,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "id_token_foreign_tenant": (403, "The Microsoft tenant is not allowed."),
     "id_token_wrong_domain": (403, "The Google account is outside the allowed domain."),
     "id_token_email_unverified": (403, "The Google account's email is not verified."),
+    "id_token_replayed": (401, "This ID token was already exchanged once; sign in again."),
+    "nonce_invalid": (401, "The sign-in nonce is unknown, expired or already used."),
     # conditional and idempotent writes
     "if_match_required": (428, "Send If-Match with the ETag you last read."),
     "stale_version": (412, "Changed since you read it; `current` holds the new state."),

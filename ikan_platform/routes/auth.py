@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from ikan_platform.errors import Problem
 from ikan_platform.models import ROLE_LABELS, RefreshToken, User
-from ikan_platform.schemas import ExchangeIn, RefreshIn, SandboxUser, TokenOut, UserOut
+from ikan_platform.schemas import (
+    ExchangeIn,
+    NonceOut,
+    RefreshIn,
+    SandboxUser,
+    TokenOut,
+    UserOut,
+)
 from ikan_platform.security import current_user, get_session, hash_token, issue_access_token
 
 router = APIRouter(prefix="/v1", tags=["auth"])
@@ -20,6 +27,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 AUTH_ERRORS = {
     401: {"description": "Not signed in: the token was refused"},
     403: {"description": "The identity is valid but not provisioned or not allowed"},
+    503: {"description": "The identity provider's signing keys could not be fetched"},
 }
 
 
@@ -96,6 +104,14 @@ def exchange_token(body: ExchangeIn, request: Request, session: SessionDep) -> d
             detail="This account has been deactivated; ask an ikan admin.",
         )
     return _session_for(session, request, user, None)
+
+
+@router.get("/auth/nonce", operation_id="issue_nonce", response_model=NonceOut)
+def issue_nonce(request: Request, session: SessionDep) -> dict:
+    """A one-time nonce for the identity provider's sign-in request (Google); usable once, soon."""
+    from ikan_platform.routes.identity_exchange import issue_nonce as issue
+
+    return issue(session, request)
 
 
 def _refused_refresh(detail: str) -> Problem:

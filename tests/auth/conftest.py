@@ -19,6 +19,7 @@ import pytest
 
 from ikan_console.auth import redaction
 from ikan_platform.identity import EntraProviderConfig, GoogleProviderConfig
+from tests.auth import _platform
 from tests.auth._idp import (
     ENTRA_CLIENT_ID,
     FOREIGN_TENANT,
@@ -30,6 +31,7 @@ from tests.auth._idp import (
     running_entra_idp,
     serve,
 )
+from tests.conftest import MovableClock
 
 
 @pytest.fixture
@@ -203,3 +205,29 @@ def restore_logging() -> Iterator[None]:
     logging.setLogRecordFactory(factory)
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def live_clock() -> MovableClock:
+    """The platform clock for IdP tests: starts at the real time, and tests may move it."""
+    return _platform.live_clock()
+
+
+@pytest.fixture
+def idp_platform(
+    database_url: str, live_clock: MovableClock, entra_idp: EntraIdp, google_idp: GoogleIdp
+) -> Iterator[Any]:
+    """The real platform app trusting both loopback providers (and the sandbox, for the admin)."""
+    from ikan_platform.app import create_app
+
+    app = create_app(_platform.idp_settings(database_url, live_clock, entra_idp, google_idp))
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+async def admin(idp_platform: Any) -> Any:
+    """The seeded admin, to provision and change IdP users on `idp_platform`."""
+    person = _platform.Admin(idp_platform)
+    yield person
+    await person.aclose()
