@@ -157,6 +157,24 @@ class PlatformClient:
                     "POST", "/v1/auth/logout", json={"refresh_token": tokens.refresh_token}
                 )
 
+    async def issue_nonce(self) -> str:
+        """A one-time nonce from the platform, for a provider that echoes it back (Google)."""
+        body = _json_or_none(await self._send("GET", "/v1/auth/nonce"))
+        if not isinstance(body, dict) or not isinstance(body.get("nonce"), str):
+            raise MalformedResponse("The platform sent an unexpected answer (expected a nonce).")
+        return body["nonce"]
+
+    async def resume(self, refresh_token: str) -> User:
+        """Restore a session from a stored platform refresh token (the platform rotates it)."""
+        body = {"refresh_token": refresh_token}
+        tokens = _parse(Tokens, await self._send("POST", "/v1/auth/refresh", json=body))
+        self.auth.set_tokens(tokens)
+        return tokens.user
+
+    async def revoke(self, refresh_token: str) -> None:
+        """End a stored session on the platform without resuming it; raises when unreachable."""
+        await self._send("POST", "/v1/auth/logout", json={"refresh_token": refresh_token})
+
     async def me(self) -> User:
         """The signed-in user, as the platform sees them now."""
         return await self._get(User, "/v1/me")
