@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from textual.app import App
 
@@ -14,6 +15,9 @@ from ikan_console.api.client import PlatformClient
 from ikan_console.api.errors import IkanError, PlatformUnreachable, SessionExpired
 from ikan_console.api.models import User
 from ikan_console.commands import ConsoleCommands
+
+if TYPE_CHECKING:
+    from ikan_console.session import SessionKeeper
 
 
 @dataclass
@@ -24,6 +28,9 @@ class Connection:
     describe: str
     open_client: Callable[[], PlatformClient]
     production: bool = False
+    # The profile's header colour, and its sign-in keeper (None: sandbox user list).
+    colour: str | None = None
+    keeper: SessionKeeper | None = None
 
 
 def utc_now() -> datetime:
@@ -81,6 +88,10 @@ class IkanApp(App[None]):
 
         if isinstance(self.screen, SignInScreen):
             self.pop_screen()
+        if isinstance(self.screen, MainScreen) and self.screen.user.id != user.id:
+            # Someone else signed in over the ended session: none of its screens are theirs.
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
         if not isinstance(self.screen, MainScreen):
             self.push_screen(MainScreen(user))
         self.notify(f"Signed in as {user.name} ({user.role_label}).", timeout=3)
@@ -89,7 +100,9 @@ class IkanApp(App[None]):
         """Revoke the session and go back to sign-in, leaving nothing of it on screen."""
         from ikan_console.screens.sign_in import SignInScreen
 
-        self.run_worker(self.client.sign_out(), group="session", exit_on_error=False)
+        keeper = self.connection.keeper
+        ending = keeper.sign_out(self.client) if keeper else self.client.sign_out()
+        self.run_worker(ending, group="session", exit_on_error=False)
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(SignInScreen())
