@@ -267,6 +267,32 @@ class FileTokenStore:
             raise TokenStoreUnavailable(f"Cannot write the token file {self.path}: {exc}") from exc
 
 
+class MemoryTokenStore:
+    """Chosen explicitly when there is no keychain: tokens live in this process only."""
+
+    insecure = False
+    label = "not saved"
+
+    def __init__(self) -> None:
+        self._entries: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, profile: str, key: str) -> str | None:
+        """The value, or None."""
+        with self._lock:
+            return self._entries.get(_entry(profile, key))
+
+    def set(self, profile: str, key: str, value: str) -> None:
+        """Keep until the process ends."""
+        with self._lock:
+            self._entries[_entry(profile, key)] = value
+
+    def delete(self, profile: str, key: str) -> None:
+        """Forget; missing is fine."""
+        with self._lock:
+            self._entries.pop(_entry(profile, key), None)
+
+
 def open_token_store(
     *,
     allow_insecure_file: bool = False,
