@@ -62,7 +62,14 @@ def create_app(settings: PlatformSettings, engine: Engine | None = None) -> Fast
     ) -> Response:
         given = request.headers.get("x-request-id", "")
         request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        response = await call_next(request)
+        if b"%00" in request.scope.get("query_string", b""):
+            # No database column can hold a NUL (PostgreSQL refuses it): say so, never a 500.
+            response = problem_response(
+                Problem(400, "bad_request", "Bad request", detail="NUL in the query string."),
+                request,
+            )
+        else:
+            response = await call_next(request)
         response.headers["X-Request-Id"] = request.state.request_id
         return response
 

@@ -102,6 +102,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_cursor": (400, "The cursor was tampered with or belongs to another list."),
     "unknown_queue": (400, "No queue with that id."),
     "naive_datetime": (400, "A time filter lacks a UTC offset."),
+    "time_out_of_range": (400, "A time filter lies outside the years 1 to 9999 in UTC."),
     # bookings
     "invalid_state": (409, "The action is not possible in the record's current state."),
     "already_claimed": (409, "Someone (maybe you) already holds the booking."),
@@ -204,6 +205,7 @@ def document_problems(openapi: dict[str, Any], public: frozenset[str]) -> dict[s
     for methods in openapi.get("paths", {}).values():
         for operation in methods.values():
             responses = operation.setdefault("responses", {})
+            responses.setdefault("400", {"description": "Bad request (e.g. a NUL character)"})
             if operation.get("operationId") not in public:
                 operation["security"] = [{"bearer": []}]
                 responses.setdefault("401", {"description": "Not signed in, or session ended"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 def iso(value: datetime) -> str:
@@ -20,10 +20,27 @@ MAX_EVENT_ID = 2**63 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+def _no_nul(value: Any) -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("NUL characters are not allowed in text")
+    if isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            _no_nul(item)
+
+
 class Strict(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is an error, not a silent no-op."""
+    """Request bodies refuse unknown fields (a typo is an error, not a silent no-op) and NULs.
+
+    PostgreSQL cannot store a NUL character in text, so one in any field is a 422 up front
+    rather than a failed write.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _refuse_nul(self) -> Strict:
+        _no_nul(self)
+        return self
 
 
 class UserOut(BaseModel):

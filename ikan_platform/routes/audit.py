@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -102,14 +102,7 @@ def list_audit_events(
         conditions.append(AuditEvent.action == action)
     if request_id:
         conditions.append(AuditEvent.request_id == request_id)
-    for bound in (since, until):
-        if bound is not None and bound.tzinfo is None:
-            raise Problem(
-                400,
-                "naive_datetime",
-                "Time without a zone",
-                detail="Give `since` and `until` with a UTC offset, e.g. 2026-12-01T00:00:00Z.",
-            )
+    since, until = _utc(since), _utc(until)
     if since is not None:
         conditions.append(AuditEvent.occurred_at >= since)
     if until is not None:
@@ -131,6 +124,25 @@ def list_audit_events(
         "items": [serialize_event(session, e, now, window) for e in items],
         "next_cursor": next_cursor,
     }
+
+
+def _utc(bound: datetime | None) -> datetime | None:
+    """A time filter in UTC; refused without a zone, or outside what a timestamp can hold."""
+    if bound is None:
+        return None
+    if bound.tzinfo is None:
+        raise Problem(
+            400,
+            "naive_datetime",
+            "Time without a zone",
+            detail="Give `since` and `until` with a UTC offset, e.g. 2026-12-01T00:00:00Z.",
+        )
+    try:
+        return bound.astimezone(UTC)
+    except OverflowError:
+        raise Problem(
+            400, "time_out_of_range", "Time out of range", detail="Use a year from 1 to 9999."
+        ) from None
 
 
 def _event(session: Session, event_id: int) -> AuditEvent:

@@ -149,3 +149,12 @@ def test_audit_doc_is_current() -> None:
     assert current == undo.render_markdown(), (
         "python -m ikan_platform.services.undo > docs/audit.md"
     )
+
+
+@pytest.mark.parametrize(
+    "bound", [{"since": "0001-01-01T00:00:00+05:00"}, {"until": "9999-12-31T23:59:59-05:00"}]
+)
+async def test_a_time_beyond_what_a_timestamp_holds_is_refused(api: Api, bound: dict) -> None:
+    response = await api.get("/v1/audit-events", OPS, params=bound)
+    assert response.status_code == 400
+    assert response.json()["code"] == "time_out_of_range"

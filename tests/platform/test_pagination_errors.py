@@ -165,3 +165,12 @@ def test_errors_doc_is_current() -> None:
     assert current == errors.render_markdown(), (
         "run: python -m ikan_platform.errors > docs/errors.md"
     )
+
+
+async def test_a_nul_character_is_refused_not_stored(api: Api) -> None:
+    in_query = await api.get("/v1/bookings", OPS, params={"q": "a\x00b"})
+    booking = (await api.get("/v1/bookings", OPS, params={"queue": "new", "limit": 1})).json()
+    in_body = await api.act(booking["items"][0]["id"], "hold", OPS, json={"reason": "vi\x00sa"})
+
+    assert in_query.status_code == 400 and in_query.json()["code"] == "bad_request"
+    assert in_body.status_code == 422 and in_body.json()["code"] == "validation_failed"
