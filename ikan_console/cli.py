@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ikan-console: {error}", file=sys.stderr)
         return EXIT_USAGE
     if args.command is None:
-        return _run_tui(args, settings, profile)
+        return _run_tui(args, settings, profile, profiles)
     from ikan_console import session_cli
 
     if profile.idp.kind == "sandbox":
@@ -148,7 +148,9 @@ def _print_profiles(args: argparse.Namespace, settings: Any, profiles: dict[str,
     return EXIT_OK
 
 
-def _run_tui(args: argparse.Namespace, settings: Any, profile: Any) -> int:
+def _run_tui(
+    args: argparse.Namespace, settings: Any, profile: Any, profiles: dict[str, Any]
+) -> int:
     from ikan_console.api.client import PlatformClient
     from ikan_console.app import Connection, IkanApp
     from ikan_console.config import SANDBOX_PROFILE
@@ -177,7 +179,11 @@ def _run_tui(args: argparse.Namespace, settings: Any, profile: Any) -> int:
     else:
         from ikan_console.session import SessionKeeper
 
-        keeper = SessionKeeper(profile, allow_insecure_file=settings.insecure_token_file)
+        keeper = SessionKeeper(
+            profile,
+            allow_insecure_file=settings.insecure_token_file,
+            other_profiles=tuple(sorted(profiles)),
+        )
         connection = Connection(
             environment=profile.name.upper(),
             describe=profile.api_url,

@@ -103,6 +103,7 @@ class SessionKeeper:
     use_device_code: Callable[[], bool] = should_use_device_code
     browser_timeout: float = DEFAULT_TIMEOUT_SECONDS
     store: TokenStore | None = None
+    other_profiles: tuple[str, ...] = ()
     _sign_in: Any = field(default=None, init=False, repr=False)
     _writer: ThreadPoolExecutor = field(init=False, repr=False)
     _write_error: str | None = field(default=None, init=False)

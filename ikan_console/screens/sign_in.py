@@ -1,4 +1,7 @@
-"""Sign-in: pick who to be; roles this console is not for get a clear refusal."""
+"""Sign-in: the sandbox's user list, or a real profile's identity provider (`IdpSignIn`).
+
+Roles this console is not for get a clear refusal either way.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +15,12 @@ from textual.widgets import Footer, Label, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ikan_console.api.errors import IkanError
-from ikan_console.api.models import CONSOLE_ROLES, ROLE_LABELS, SandboxUser
+from ikan_console.api.models import CONSOLE_ROLES, SandboxUser
+from ikan_console.session import refusal_message
+from ikan_console.widgets.session_bar import badge
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
-REFUSALS = {
-    "rmc": "Relocation Managers use the ikan web portal to follow their assignments.",
-    "supplier": "Suppliers answer bookings in the ikan supplier portal.",
-    "traveler": "Travellers see their stay in the ikan app.",
-}
-
-
-def refusal_message(name: str, role: str) -> str:
-    """Why someone with this role cannot use the console, and where to go instead."""
-    label = ROLE_LABELS.get(role, role)
-    where = REFUSALS.get(role, "")
-    return (
-        f"{name} signs in as {label}. This console is for ikan Operations and Admin staff "
-        f"only. {where}"
-    ).strip()
+__all__ = ["SignInScreen", "refusal_message"]
 
 
 class SignInScreen(ReportsWorkerFailures, Screen[None]):
@@ -55,28 +46,49 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
         self._reason = reason
 
     def compose(self) -> ComposeResult:
-        """A centred panel: environment, user list, status line."""
-        app = self.app
+        """A centred panel: environment, then the sandbox's users or the provider's sign-in."""
+        connection = self.app.connection  # type: ignore[attr-defined]
         with Center(), Vertical(id="panel"):
             yield Label("ikan console — sign in", id="heading")
-            yield Static(
-                f"Environment: [b]{app.connection.environment}[/b]  "
-                f"Platform: {app.connection.describe}",
-                id="environment",
-            )
-            yield Static(self._reason or "", id="message")
-            yield LoadingIndicator(id="loading")
-            yield OptionList(id="users")
+            if connection.keeper is None:
+                yield Static(
+                    f"Environment: [b]{connection.environment}[/b]  "
+                    f"Platform: {connection.describe}",
+                    id="environment",
+                )
+                yield Static(self._reason or "", id="message")
+                yield LoadingIndicator(id="loading")
+                yield OptionList(id="users")
+            else:
+                from ikan_console.screens.sign_in_idp import IdpSignIn
+
+                yield Static(self._profile_line(connection), id="environment")
+                yield IdpSignIn(connection.keeper, self._reason)
         yield Footer()
 
+    @staticmethod
+    def _profile_line(connection: object) -> Text:
+        """The profile badge (red for production) and where it signs in."""
+        keeper = connection.keeper  # type: ignore[attr-defined]
+        line = badge(connection.environment, connection.production, connection.colour)  # type: ignore[attr-defined]
+        line.append(f"  {connection.describe}  ·  {keeper.provider_label} sign-in")  # type: ignore[attr-defined]
+        others = [name for name in keeper.other_profiles if name != keeper.profile.name]
+        if others:
+            line.append(
+                f"\nOther profiles: {', '.join(others)} (ikan-console --profile NAME)", style="dim"
+            )
+        return line
+
     def on_mount(self) -> None:
-        """Connect, then list who can sign in."""
-        self.query_one("#users", OptionList).display = False
-        self.load_users()
+        """Connect, then list who can sign in (the provider panel starts itself)."""
+        if self.app.connection.keeper is None:  # type: ignore[attr-defined]
+            self.query_one("#users", OptionList).display = False
+            self.load_users()
 
     def action_reload(self) -> None:
         """Try connecting again."""
-        self.load_users()
+        if self.app.connection.keeper is None:  # type: ignore[attr-defined]
+            self.load_users()
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#message", Static)

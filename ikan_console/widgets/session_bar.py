@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+from rich.color import Color, ColorParseError, ColorType
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 VIEWS = (("queues", "1 Queues"), ("audit", "2 Audit"), ("deletion", "3 Deletion requests"))
+DEFAULT_COLOUR = "yellow"
+# green, yellow, cyan, white and their bright variants
+LIGHT_STANDARD_COLOURS = frozenset({2, 3, 6, 7, 10, 11, 14, 15})
+
+
+def badge(environment: str, production: bool, colour: str | None = None) -> Text:
+    """The environment badge: the profile's colour, or red and PRODUCTION whatever it says."""
+    if production:
+        label = environment if "PRODUCTION" in environment else f"{environment} · PRODUCTION"
+        return Text(f" {label} ", style="bold white on red")
+    background = colour or DEFAULT_COLOUR
+    return Text(f" {environment} ", style=f"bold {_ink_on(background)} on {background}")
+
+
+def _ink_on(background: str) -> str:
+    """Black or white text, whichever reads on this background."""
+    try:
+        colour = Color.parse(background)
+    except ColorParseError:
+        return "black"
+    if colour.type is ColorType.STANDARD:
+        # The terminal picks the shade of the 16 named colours; these are light in every theme.
+        return "black" if colour.number in LIGHT_STANDARD_COLOURS else "white"
+    red, green, blue = colour.get_truecolor()
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else "white"
 
 
 class SessionBar(Static):
@@ -25,15 +51,26 @@ class SessionBar(Static):
     user_text: reactive[str] = reactive("")
     view: reactive[str] = reactive("queues")
     production: reactive[bool] = reactive(False)
+    colour: reactive[str | None] = reactive(None)
+    store_warning: reactive[str] = reactive("")
+
+    def on_mount(self) -> None:
+        """Take the profile's colour and token-store label from the app's connection."""
+        connection = getattr(self.app, "connection", None)
+        keeper = getattr(connection, "keeper", None)
+        self.colour = getattr(connection, "colour", None)
+        label = keeper.insecure_label if keeper is not None else None
+        self.store_warning = f"tokens: {label}" if label else ""
 
     def render(self) -> Text:
-        """One line: product, environment badge, user · role, views."""
+        """One line: product, environment badge, user · role, views, store warning."""
         text = Text(" ikan console ", style="bold")
-        env_style = "bold white on red" if self.production else "bold black on yellow"
-        text.append(f" {self.environment} ", style=env_style)
+        text.append_text(badge(self.environment, self.production, self.colour))
         text.append(f"  {self.user_text}  ")
         for view_id, label in VIEWS:
             style = "bold reverse" if view_id == self.view else "dim"
             text.append(f" {label} ", style=style)
             text.append(" ")
+        if self.store_warning:
+            text.append(f" ⚠ {self.store_warning} ", style="bold black on yellow")
         return text

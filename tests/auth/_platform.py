@@ -26,7 +26,11 @@ def live_clock() -> MovableClock:
 
 
 def idp_settings(
-    database_url: str, clock: MovableClock, entra: EntraIdp | None, google: Any | None
+    database_url: str,
+    clock: MovableClock,
+    entra: EntraIdp | None,
+    google: Any | None,
+    **overrides: Any,
 ) -> PlatformSettings:
     """Platform settings trusting the given providers, as the environment would set them."""
     values: dict[str, Any] = {
@@ -34,6 +38,7 @@ def idp_settings(
         "sandbox": True,
         "clock": clock,
         "token_secret": TOKEN_SECRET,
+        **overrides,
     }
     if entra is not None:
         values |= {
@@ -84,10 +89,15 @@ class Admin:
         return self._headers
 
     async def provision(
-        self, email: str, name: str, identity: dict[str, str], role: str = "operations"
+        self,
+        email: str,
+        name: str,
+        identity: dict[str, str],
+        role: str = "operations",
+        **links: int,
     ) -> dict[str, Any]:
-        """Create a user who signs in with `identity`."""
-        body = {"email": email, "name": name, "role": role, "identity": identity}
+        """Create a user who signs in with `identity` (`links`: client_id or supplier_id)."""
+        body = {"email": email, "name": name, "role": role, "identity": identity, **links}
         headers = {**await self.headers(), "Idempotency-Key": f"provision-{email}"}
         response = await self.http.post("/v1/users", json=body, headers=headers)
         assert response.status_code == 201, response.text

@@ -1,0 +1,154 @@
+"""The real console on a real profile: Entra or Google against the loopback providers.
+
+`idp_console` builds the App exactly as `ikan-console --profile NAME` does (a `SessionKeeper` on
+the connection, the client's `on_tokens` wired to it), except that the client reaches the
+platform app through ASGITransport and the identity-provider clients point at the mocks.
+`BrowserStandIn` replaces `open_url`: it plays the user's browser (or a browser that never
+comes back) and sets `opened` after the URL has been shown, so tests wait on that event.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from ikan_console.api.client import PlatformClient
+from ikan_console.app import Connection, IkanApp
+from ikan_console.auth import entra, google
+from ikan_console.auth.entra import EntraSignIn
+from ikan_console.auth.google import GoogleSignIn
+from ikan_console.config import EntraIdp as EntraSettings
+from ikan_console.config import GoogleIdp as GoogleSettings
+from ikan_console.config import Profile
+from ikan_console.screens.sign_in import SignInScreen
+from ikan_console.screens.sign_in_idp import IdpSignIn
+from ikan_console.session import SessionKeeper
+from tests.auth._idp import ENTRA_CLIENT_ID, GOOGLE_CLIENT_ID, TENANT, EntraIdp
+from tests.auth.conftest import FakeBrowser, GoogleIdp
+
+API_URL = "https://api.ikan.example"
+PROFILES = ("prod", "sandbox", "staging")
+
+
+def entra_profile(idp_base: str, name: str = "prod", **extra: Any) -> Profile:
+    """A production-like Entra profile whose authority is the loopback provider."""
+    settings = EntraSettings(tenant_id=TENANT, client_id=ENTRA_CLIENT_ID, authority_base=idp_base)
+    return Profile(name=name, api_url=API_URL, idp=settings, colour="blue", **extra)
+
+
+def google_profile(name: str = "corp") -> Profile:
+    """A Google Workspace profile for corp.example."""
+    settings = GoogleSettings(
+        client_id=GOOGLE_CLIENT_ID,
+        client_secret="desktop-not-secret",
+        allowed_domains=("corp.example",),
+    )
+    return Profile(name=name, api_url=API_URL, idp=settings, colour="green", production=False)
+
+
+def mock_sign_in(idp: EntraIdp | GoogleIdp | None = None) -> Callable[[Profile], Any]:
+    """The console's IdP clients, pointed at the loopback providers."""
+
+    def make(profile: Profile) -> Any:
+        settings = profile.idp
+        if isinstance(settings, GoogleSettings):
+            assert isinstance(idp, GoogleIdp)
+            return GoogleSignIn(
+                settings.client_id,
+                settings.client_secret,
+                settings.allowed_domains,
+                **idp.endpoints,
+            )
+        assert isinstance(settings, EntraSettings)
+        # The mock refuses refresh for offline_access (AUTH-NOTES 4); Entra itself needs it.
+        return EntraSignIn(
+            settings.tenant_id,
+            settings.client_id,
+            authority_base=settings.authority_base,
+            exclude_scopes=("offline_access",),
+        )
+
+    return make
+
+
+def idp_console(
+    platform_app: Any,
+    profile: Profile,
+    make_sign_in: Callable[[Profile], Any],
+    *,
+    clock: Callable[[], Any],
+    api_url: str | None = None,
+    **keeper: Any,
+) -> tuple[IkanApp, SessionKeeper]:
+    """The console App for `profile`, bound to the test's platform app."""
+    session = SessionKeeper(
+        profile,
+        make_sign_in=make_sign_in,
+        use_device_code=lambda: False,
+        other_profiles=PROFILES,
+        **keeper,
+    )
+
+    def open_client() -> PlatformClient:
+        if api_url is not None:  # a real address (e.g. one nobody listens on)
+            return PlatformClient(api_url, on_tokens=session.on_tokens, timeout=5)
+        transport = httpx.ASGITransport(app=platform_app)
+        return PlatformClient(profile.api_url, transport=transport, on_tokens=session.on_tokens)
+
+    connection = Connection(
+        environment=profile.name.upper(),
+        describe=profile.api_url,
+        open_client=open_client,
+        production=profile.is_production,
+        colour=profile.colour,
+        keeper=session,
+    )
+    return IkanApp(connection, clock=clock), session
+
+
+@dataclass
+class BrowserStandIn:
+    """`open_url` for tests: signs in as `sub` (or never answers), then sets `opened`."""
+
+    sub: str | None
+    verify: str | bool = True
+    form_post: bool = True
+    urls: list[str] = field(default_factory=list)
+    opened: threading.Event = field(default_factory=threading.Event)
+    browser: FakeBrowser | None = None
+
+    def __call__(self, url: str) -> bool:
+        """Open `url` like a browser would; the TUI has already shown it."""
+        self.urls.append(url)
+        if self.sub is not None:
+            self.browser = FakeBrowser(self.sub, verify=self.verify, form_post=self.form_post)
+            self.browser(url)
+        self.opened.set()
+        return True
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> BrowserStandIn:
+        """Replace the console's browser launcher (Entra and Google) with this."""
+        monkeypatch.setattr(entra, "open_url", self)
+        monkeypatch.setattr(google, "open_url", self)
+        return self
+
+
+def panel(app: IkanApp) -> IdpSignIn:
+    """The provider sign-in panel of the current sign-in screen."""
+    assert isinstance(app.screen, SignInScreen), f"expected sign-in, got {app.screen}"
+    return app.screen.query_one(IdpSignIn)
+
+
+def message(app: IkanApp) -> str:
+    """The sign-in panel's message line, as text."""
+    return str(panel(app).query_one("#message").render())
+
+
+def prompt(app: IkanApp) -> str:
+    """The sign-in panel's prompt box (URL or device code), as text."""
+    return str(panel(app).query_one("#prompt").render())
