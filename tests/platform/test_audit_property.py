@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -24,7 +21,7 @@ from sqlalchemy import func, select
 from ikan_platform.app import create_app
 from ikan_platform.models import AuditEvent
 from ikan_platform.settings import PlatformSettings
-from tests.conftest import TEST_DATABASE_ENV, MovableClock
+from tests.conftest import MovableClock
 from tests.platform.conftest import ADMIN, ADMIN_2, OPS, OPS_2, SUPPLIER
 from tests.platform.harness import Api
 
@@ -171,26 +168,13 @@ class Scenario:
             )
 
 
-def fresh_database(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> tuple[str, Callable[[], None]]:
-    """A new copy of the seeded database and a function that drops it."""
-    if os.environ.get(TEST_DATABASE_ENV):
-        run = request.getfixturevalue("postgres")
-        name = run.create(template=request.getfixturevalue("seeded_postgres_template"))
-        return run.url_of(name), lambda: run.drop(name)
-    copy = tmp_path / f"example-{len(list(tmp_path.iterdir()))}.db"
-    shutil.copy(request.getfixturevalue("seeded_template"), copy)
-    return f"sqlite:///{copy}", lambda: copy.unlink()
-
-
 def test_every_write_leaves_one_correct_audit_event_per_changed_entity(
-    request: pytest.FixtureRequest, tmp_path: Path
+    new_seeded_database: Callable[[], str],
 ) -> None:
     totals = {"writes": 0, "events": 0}
 
     async def scenario(steps: list[tuple[tuple[Any, ...], tuple[str, bool]]]) -> None:
-        url, drop = fresh_database(request, tmp_path)
+        url = new_seeded_database()  # each example starts from the seed
         clock = MovableClock()
         app = create_app(
             PlatformSettings(database_url=url, sandbox=True, clock=clock, token_secret="p" * 32)
@@ -212,7 +196,6 @@ def test_every_write_leaves_one_correct_audit_event_per_changed_entity(
         finally:
             await api.aclose()
             app.state.engine.dispose()
-            drop()
 
     @settings(
         max_examples=EXAMPLES,
