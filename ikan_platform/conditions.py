@@ -127,28 +127,32 @@ def idempotent(
     replay = _find(session, user.id, key)
     if replay is not None:
         return _replay(replay, body_hash)
-    content, headers = action()
-    session.add(
-        IdempotencyRecord(
-            user_id=user.id,
-            key=key,
-            method=request.method,
-            path=request.url.path,
-            body_hash=body_hash,
-            status_code=status_code,
-            response=content,
-            headers=headers,
-            created_at=now,
-        )
+    # Claim the key before acting: a retry racing this request (another process, a double click)
+    # waits on the unique index until this transaction ends, then replays what it wrote,
+    # instead of acting on the same stale version and getting a confusing 412.
+    record = IdempotencyRecord(
+        user_id=user.id,
+        key=key,
+        method=request.method,
+        path=request.url.path,
+        body_hash=body_hash,
+        status_code=status_code,
+        response={},
+        headers={},
+        created_at=now,
     )
+    session.add(record)
     try:
-        session.commit()
-    except IntegrityError:  # the same key won a race in another request or process
+        session.flush()
+    except IntegrityError:  # the same key won the race in another request or process
         session.rollback()
         replay = _find(session, user.id, key)
         if replay is None:
             raise
         return _replay(replay, body_hash)
+    content, headers = action()
+    record.response, record.headers = content, headers
+    session.commit()
     return JSONResponse(content, status_code=status_code, headers=headers)
 
 
