@@ -20,6 +20,7 @@ from ikan_console.api.errors import IkanError, MalformedResponse, PlatformUnreac
 from ikan_console.api.models import (
     AuditEvent,
     Booking,
+    DeletionPreview,
     DeletionRequest,
     Page,
     Queue,
@@ -32,6 +33,7 @@ from ikan_console.api.session_auth import PlatformAuth
 
 M = TypeVar("M", bound=BaseModel)
 USER_AGENT = "ikan-console/0.1"
+DELETION_ACTIONS = frozenset({"verify", "mark-ready", "approve", "execute", "reject", "extend"})
 BOOKING_ACTIONS = frozenset(
     {
         "claim",
@@ -272,6 +274,23 @@ class PlatformClient:
     async def deletion_request(self, request_id: int) -> DeletionRequest:
         """One deletion request, fresh."""
         return await self._get(DeletionRequest, f"/v1/deletion-requests/{request_id}")
+
+    async def deletion_preview(self, request_id: int) -> DeletionPreview:
+        """What erasure would do for this subject, per data category."""
+        return await self._get(DeletionPreview, f"/v1/deletion-requests/{request_id}/preview")
+
+    async def deletion_action(
+        self, request: DeletionRequest, action: str, body: dict[str, Any] | None = None
+    ) -> DeletionRequest:
+        """Move a deletion request on (verify, mark-ready, approve, execute, reject, extend)."""
+        if action not in DELETION_ACTIONS:
+            raise ValueError(f"unknown deletion-request action {action!r}")
+        return await self._act(
+            DeletionRequest,
+            f"/v1/deletion-requests/{request.id}/{action}",
+            version=request.version,
+            body=body,
+        )
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -175,6 +175,31 @@ class DeletionRequest(Resource):
     version: int
 
 
+class ScopeCategory(Resource):
+    """One kind of the subject's personal data and what erasure does with it."""
+
+    category: str
+    label: str
+    retention_rule: str
+    count: int
+    erase: int
+    pseudonymise: int
+    retain: int
+    legal_basis: list[str] = []
+    retain_until: date | None = None
+
+
+class DeletionPreview(Resource):
+    """What executing a deletion request would do, per data category, worked out now."""
+
+    request_id: int
+    reference: str
+    status: str
+    evaluated_at: datetime
+    categories: list[ScopeCategory]
+    warnings: list[str] = []
+
+
 T = TypeVar("T")
 
 

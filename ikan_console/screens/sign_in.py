@@ -29,7 +29,7 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
     DEFAULT_CSS = """
     SignInScreen { align: center middle; }
     SignInScreen #panel {
-        width: 104; height: auto; max-height: 95%;
+        width: 104; height: auto; max-height: 95vh;
         border: round $primary; padding: 1 2; background: $surface;
     }
     SignInScreen #heading { text-style: bold; margin-bottom: 1; }
@@ -70,7 +70,8 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
     def _profile_line(connection: object) -> Text:
         """The profile badge (red for production) and where it signs in."""
         keeper = connection.keeper  # type: ignore[attr-defined]
-        line = badge(connection.environment, connection.production, connection.colour)  # type: ignore[attr-defined]
+        line = Text()
+        line.append_text(badge(connection.environment, connection.production, connection.colour))  # type: ignore[attr-defined]
         line.append(f"  {connection.describe}  ·  {keeper.provider_label} sign-in")  # type: ignore[attr-defined]
         others = [name for name in keeper.other_profiles if name != keeper.profile.name]
         if others:

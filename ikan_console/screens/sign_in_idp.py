@@ -51,6 +51,7 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
     }
     IdpSignIn #methods { height: auto; max-height: 8; }
     IdpSignIn #hint { color: $text-muted; height: auto; }
+    IdpSignIn #hint.explain { color: $text; margin-top: 1; }
     IdpSignIn LoadingIndicator { height: 3; }
     """
     BINDINGS = [
@@ -81,6 +82,10 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
         self.query_one("#methods").display = False
         self.prepare()
 
+    def on_unmount(self) -> None:
+        """Quitting mid-wait must not leave a thread waiting minutes for a browser."""
+        self.keeper.cancel()
+
     # -- what is shown -----------------------------------------------------------------------
 
     def watch_state(self, state: str) -> None:
@@ -93,8 +98,11 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
             f"{round(self.keeper.browser_timeout / 60)} minutes",
             "device_code": "Esc cancels",
             "offline": "r tries again",
+            "no_keychain": OPT_IN,
         }
-        self.query_one("#hint", Static).update(hints.get(state, self._store_note()))
+        hint = self.query_one("#hint", Static)
+        hint.update(hints.get(state, self._store_note()))
+        hint.set_class(state == "no_keychain", "explain")
         if state in ("choose", "error", "no_keychain"):
             self.query_one("#methods").focus()
         else:
@@ -203,7 +211,7 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
         try:
             await asyncio.to_thread(self.keeper.open_store)
         except TokenStoreUnavailable as error:
-            self._choose(f"{error}\n\n{OPT_IN}", error=True, no_keychain=True)
+            self._choose(str(error), error=True, no_keychain=True)
             return
         note = self._reason or ""
         stored = await asyncio.to_thread(self.keeper.stored, PLATFORM_REFRESH_TOKEN)

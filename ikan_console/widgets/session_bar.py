@@ -9,6 +9,8 @@ from textual.widgets import Static
 
 VIEWS = (("queues", "1 Queues"), ("audit", "2 Audit"), ("deletion", "3 Deletion requests"))
 DEFAULT_COLOUR = "yellow"
+# Exact inks: named "white" is a light grey in many terminal themes, too dim on a badge.
+BLACK, WHITE = "#000000", "#ffffff"
 # green, yellow, cyan, white and their bright variants
 LIGHT_STANDARD_COLOURS = frozenset({2, 3, 6, 7, 10, 11, 14, 15})
 
@@ -17,9 +19,10 @@ def badge(environment: str, production: bool, colour: str | None = None) -> Text
     """The environment badge: the profile's colour, or red and PRODUCTION whatever it says."""
     if production:
         label = environment if "PRODUCTION" in environment else f"{environment} · PRODUCTION"
-        return Text(f" {label} ", style="bold white on red")
-    background = colour or DEFAULT_COLOUR
-    return Text(f" {environment} ", style=f"bold {_ink_on(background)} on {background}")
+        return Text(f" {label} ", style=f"bold {WHITE} on red")
+    if not colour:
+        return Text(f" {environment} ", style=f"bold black on {DEFAULT_COLOUR}")
+    return Text(f" {environment} ", style=f"bold {_ink_on(colour)} on {colour}")
 
 
 def _ink_on(background: str) -> str:
@@ -27,12 +30,12 @@ def _ink_on(background: str) -> str:
     try:
         colour = Color.parse(background)
     except ColorParseError:
-        return "black"
+        return BLACK
     if colour.type is ColorType.STANDARD:
         # The terminal picks the shade of the 16 named colours; these are light in every theme.
-        return "black" if colour.number in LIGHT_STANDARD_COLOURS else "white"
+        return BLACK if colour.number in LIGHT_STANDARD_COLOURS else WHITE
     red, green, blue = colour.get_truecolor()
-    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else "white"
+    return BLACK if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else WHITE
 
 
 class SessionBar(Static):

@@ -38,3 +38,12 @@ async def quiet(pilot: Pilot) -> None:
     assert not errors, f"the screen reported errors: {errors}"
     pilot.app.clear_notifications()
     await pilot.pause()
+
+
+async def wait_for_screen(pilot: Pilot, screen_type: type, tries: int = 200) -> None:
+    """Let the app run until a screen of this type is on top (a worker may be waiting on it)."""
+    for _ in range(tries):
+        if isinstance(pilot.app.screen, screen_type):
+            return
+        await pilot.pause()
+    raise AssertionError(f"{screen_type.__name__} never appeared; on top: {pilot.app.screen}")

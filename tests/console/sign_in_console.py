@@ -10,7 +10,7 @@ comes back) and sets `opened` after the URL has been shown, so tests wait on tha
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,10 +29,27 @@ from ikan_console.screens.sign_in import SignInScreen
 from ikan_console.screens.sign_in_idp import IdpSignIn
 from ikan_console.session import SessionKeeper
 from tests.auth._idp import ENTRA_CLIENT_ID, GOOGLE_CLIENT_ID, TENANT, EntraIdp
+from tests.auth._platform import idp_settings
 from tests.auth.conftest import FakeBrowser, GoogleIdp
+from tests.conftest import MovableClock
 
 API_URL = "https://api.ikan.example"
 PROFILES = ("prod", "sandbox", "staging")
+
+
+@pytest.fixture
+def console_platform(
+    database_url: str, live_clock: MovableClock, entra_idp: EntraIdp, google_idp: GoogleIdp
+) -> Iterator[Any]:
+    """The platform trusting both providers; access tokens last a minute, to test refresh."""
+    from ikan_platform.app import create_app
+
+    settings = idp_settings(
+        database_url, live_clock, entra_idp, google_idp, access_token_ttl_seconds=60
+    )
+    app = create_app(settings)
+    yield app
+    app.state.engine.dispose()
 
 
 def entra_profile(idp_base: str, name: str = "prod", **extra: Any) -> Profile:
@@ -152,3 +169,8 @@ def message(app: IkanApp) -> str:
 def prompt(app: IkanApp) -> str:
     """The sign-in panel's prompt box (URL or device code), as text."""
     return str(panel(app).query_one("#prompt").render())
+
+
+def hint(app: IkanApp) -> str:
+    """The sign-in panel's hint line (keys, or how to opt in to the file store), as text."""
+    return str(panel(app).query_one("#hint").render())

@@ -13,10 +13,12 @@ from tests.console.pilot_steps import ADMIN, OPS, settle, sign_in_as
 
 async def platform_session(platform_app, email: str) -> tuple[httpx.AsyncClient, dict]:  # type: ignore[no-untyped-def]
     """A second person working the same platform directly."""
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=platform_app),
-                             base_url="http://platform")
-    token = (await http.post("/v1/auth/exchange",
-                             json={"provider": "sandbox", "id_token": email})).json()
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=platform_app), base_url="http://platform"
+    )
+    token = (
+        await http.post("/v1/auth/exchange", json={"provider": "sandbox", "id_token": email})
+    ).json()
     return http, {"Authorization": f"Bearer {token['access_token']}"}
 
 
@@ -33,13 +35,17 @@ async def test_claim_of_a_booking_a_teammate_just_changed_explains_and_shows_the
         table = app.screen.query_one("#bookings", PagedTable)
         booking = table.selected
         http, headers = await platform_session(platform_app, "tom.becker@ikan.example")
-        await http.post(f"/v1/bookings/{booking.id}/claim",
-                        headers={**headers, "If-Match": f'"{booking.version}"'})
+        await http.post(
+            f"/v1/bookings/{booking.id}/claim",
+            headers={**headers, "If-Match": f'"{booking.version}"'},
+        )
         await http.aclose()
         await pilot.press("c")
         await settle(pilot)
-        assert any("changed since you loaded it" in m or "Someone changed" in m
-                   for m in error_messages(app)), error_messages(app)
+        assert any(
+            "changed since you loaded it" in m or "Someone changed" in m
+            for m in error_messages(app)
+        ), error_messages(app)
         assert table.selected.assignee.email == "tom.becker@ikan.example"
 
 
@@ -58,8 +64,10 @@ async def test_undo_of_a_change_that_was_overwritten_is_refused_in_words(
         assert cancel.action == "booking.cancel" and cancel.undoable
         http, headers = await platform_session(platform_app, OPS)
         booking = (await http.get(f"/v1/bookings/{cancel.entity_id}", headers=headers)).json()
-        await http.post(f"/v1/bookings/{booking['id']}/release",
-                        headers={**headers, "If-Match": f'"{booking["version"]}"'})
+        await http.post(
+            f"/v1/bookings/{booking['id']}/release",
+            headers={**headers, "If-Match": f'"{booking["version"]}"'},
+        )
         await http.aclose()
         await pilot.press("u")
         await pilot.pause()

@@ -25,7 +25,7 @@ from ikan_console.screens.main import MainScreen
 from ikan_console.screens.sign_in import SignInScreen
 from ikan_console.widgets.session_bar import SessionBar
 from tests.auth._idp import ENTRA_CLIENT_ID, TENANT, EntraIdp, mint_id_token
-from tests.auth._platform import Admin, entra_identity, google_identity, idp_settings
+from tests.auth._platform import Admin, entra_identity, google_identity
 from tests.auth.conftest import (  # noqa: F401
     entra_idp,
     google_idp,
@@ -33,10 +33,12 @@ from tests.auth.conftest import (  # noqa: F401
     memory_keyring,
 )
 from tests.console.pilot_steps import settle
-from tests.console.sign_in_console import (
+from tests.console.sign_in_console import (  # noqa: F401
     BrowserStandIn,
+    console_platform,
     entra_profile,
     google_profile,
+    hint,
     idp_console,
     message,
     mock_sign_in,
@@ -45,19 +47,6 @@ from tests.console.sign_in_console import (
 )
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-def console_platform(database_url, live_clock, entra_idp, google_idp) -> Iterator[Any]:
-    """The platform trusting both providers; access tokens last a minute, to test refresh."""
-    from ikan_platform.app import create_app
-
-    settings = idp_settings(
-        database_url, live_clock, entra_idp, google_idp, access_token_ttl_seconds=60
-    )
-    app = create_app(settings)
-    yield app
-    app.state.engine.dispose()
 
 
 @pytest.fixture
@@ -192,7 +181,7 @@ async def test_without_a_keychain_the_console_says_so_and_offers_a_session_only_
         await settle(pilot)
         assert panel(app).state == "no_keychain"
         assert "No OS keychain is available" in message(app)
-        assert "IKAN_INSECURE_TOKEN_FILE=1" in message(app)
+        assert "insecure_token_file = true in config.toml" in hint(app)
 
         await pilot.press("enter")  # "for this session only"
         await settle(pilot)
