@@ -55,7 +55,7 @@ class IkanApp(App[None]):
         super().__init__()
         self.connection = connection
         self._client = client
-        self._client_lock = asyncio.Lock()
+        self._opening: asyncio.Future[PlatformClient] | None = None
         self.clock = clock
 
     @property
@@ -66,14 +66,23 @@ class IkanApp(App[None]):
         return self._client
 
     async def ensure_client(self) -> PlatformClient:
-        """Open the client once; starting a sandbox runs in a thread so the UI stays live."""
-        async with self._client_lock:
-            if self._client is None:
-                try:
-                    self._client = await asyncio.to_thread(self.connection.open_client)
-                except Exception as error:
-                    raise PlatformUnreachable(f"Could not start the platform: {error}") from None
+        """Open the client once; starting a sandbox runs in a thread so the UI stays live.
+
+        The opening runs as one shielded task: a caller that gives up (a cancelled worker, an
+        impatient retry) never starts a second sandbox beside the first.
+        """
+        if self._client is not None:
             return self._client
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(asyncio.to_thread(self.connection.open_client))
+        try:
+            self._client = await asyncio.shield(self._opening)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self._opening = None  # let a retry start over
+            raise PlatformUnreachable(f"Could not start the platform: {error}") from None
+        return self._client
 
     def on_mount(self) -> None:
         """Begin at sign-in."""

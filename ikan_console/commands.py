@@ -20,7 +20,7 @@ class ConsoleCommands(Provider):
     def _commands(self):  # type: ignore[no-untyped-def]
         from ikan_console.screens.main import MainScreen
 
-        screen = self.app.screen
+        screen = self.screen  # the screen the palette was opened over, not the palette
         if not isinstance(screen, MainScreen):
             return
         for name, help_text, action, arg in COMMANDS:

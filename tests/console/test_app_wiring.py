@@ -1,0 +1,49 @@
+"""App wiring a user never sees until it breaks: the palette, and opening the platform once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from ikan_console.api.client import PlatformClient
+from ikan_console.app import Connection, IkanApp
+from tests.console.pilot_steps import OPS, settle, sign_in_as
+
+
+async def test_command_palette_switches_to_audit(make_console):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, OPS)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"audit")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.query_one("ContentSwitcher").current == "audit"
+
+
+async def test_a_retry_while_the_sandbox_starts_does_not_start_a_second_one():
+    started = threading.Event()
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow_open() -> PlatformClient:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return PlatformClient("http://127.0.0.1:9")
+
+    app = IkanApp(Connection("TEST", "slow", slow_open))
+    first = asyncio.ensure_future(app.ensure_client())
+    await asyncio.to_thread(started.wait, 5)
+    first.cancel()  # the user pressed r: the first worker is cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    second = asyncio.ensure_future(app.ensure_client())
+    release.set()
+    client = await second
+    assert len(calls) == 1
+    await client.aclose()
