@@ -47,11 +47,18 @@ def _changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> lis
 
 
 def serialize_event(
-    session: Session, event: AuditEvent, now: datetime, window: timedelta
+    session: Session,
+    event: AuditEvent,
+    now: datetime,
+    window: timedelta,
+    undos: dict[int, AuditEvent] | None = None,
 ) -> dict[str, Any]:
-    """The API representation of an audit event, with whether it can still be undone."""
+    """The API representation of an audit event, with whether it can still be undone.
+
+    `undos` (reverted event id -> undo event), when given, saves a query per event on a page.
+    """
     rule = undo_service.rule_for(event.action)
-    undone = undo_service.undone_by(session, event.id)
+    undone = undos.get(event.id) if undos is not None else undo_service.undone_by(session, event.id)
     expires = undo_service.undo_expires_at(event, window)
     return {
         "id": event.id,
@@ -120,8 +127,9 @@ def list_audit_events(
     now = state.settings.clock()
     window = timedelta(seconds=state.settings.undo_window_seconds)
     next_cursor = encode_cursor(state.secret, scope, [items[-1].id]) if len(rows) > limit else None
+    undos = undo_service.undone_by_many(session, [e.id for e in items])
     return {
-        "items": [serialize_event(session, e, now, window) for e in items],
+        "items": [serialize_event(session, e, now, window, undos) for e in items],
         "next_cursor": next_cursor,
     }
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ikan_platform.conditions import (
@@ -88,9 +88,10 @@ def list_bookings(
     if cursor:
         due_iso, last_id = decode_cursor(state.secret, scope, cursor)
         due = datetime.fromisoformat(due_iso)
-        page_conditions.append(
-            or_(Booking.sla_due_at > due, and_(Booking.sla_due_at == due, Booking.id > last_id))
-        )
+        # The plain `>=` lets both databases start an index range scan at the cursor; the OR
+        # alone made them walk the index from the first booking (slow on deep pages).
+        page_conditions.append(Booking.sla_due_at >= due)
+        page_conditions.append(or_(Booking.sla_due_at > due, Booking.id > last_id))
     rows = session.scalars(
         select(Booking)
         .where(*page_conditions)
@@ -102,11 +103,12 @@ def list_bookings(
     if len(rows) > limit:
         last = items[-1]
         next_cursor = encode_cursor(state.secret, scope, [last.sla_due_at.isoformat(), last.id])
-    return {
-        "items": [rules.serialize(session, b, now) for b in items],
-        "next_cursor": next_cursor,
-        "total": total,
-    }
+    # The identity map holds objects weakly: keep the page's clients, suppliers and assignees
+    # referenced while serialising, so a page costs three queries for them, not three a booking.
+    loaded = rules.load_related(session, items)
+    page = [rules.serialize(session, b, now) for b in items]
+    del loaded
+    return {"items": page, "next_cursor": next_cursor, "total": total}
 
 
 def _visible_booking(session: Session, user: User, booking_id: int) -> Booking:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,6 +107,21 @@ def queue_counts(session: Session, user: User, now: datetime) -> list[dict[str, 
             "sla_breached": row[2 * i + 1],
         }
         for i, q in enumerate(QUEUES)
+    ]
+
+
+def load_related(session: Session, bookings: Sequence[Booking]) -> list[object]:
+    """Load the clients, suppliers and assignees of these bookings in three queries."""
+    wanted = (
+        (Client, {b.client_id for b in bookings}),
+        (Supplier, {b.supplier_id for b in bookings}),
+        (User, {b.assignee_id for b in bookings if b.assignee_id is not None}),
+    )
+    return [
+        row
+        for model, ids in wanted
+        if ids
+        for row in session.scalars(select(model).where(model.id.in_(ids)))
     ]
 
 

@@ -87,6 +87,17 @@ def undone_by(session: Session, event_id: int) -> AuditEvent | None:
     ).first()
 
 
+def undone_by_many(session: Session, event_ids: list[int]) -> dict[int, AuditEvent]:
+    """The undo events that reverted any of these events, by reverted event id (one query)."""
+    if not event_ids:
+        return {}
+    undos = session.scalars(
+        select(AuditEvent).where(AuditEvent.reverts_event_id.in_(event_ids))
+    ).all()
+    # An event is undone at most once: `undo` refuses a second time with 409 already_undone.
+    return {u.reverts_event_id: u for u in undos if u.reverts_event_id is not None}
+
+
 def undo(
     session: Session, ctx: WriteContext, event: AuditEvent, window: timedelta, reason: str
 ) -> AuditEvent:
