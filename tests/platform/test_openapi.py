@@ -3,7 +3,7 @@
 schemathesis generates requests for every operation from the document itself and sends them to
 the real app (in-process, signed in as an admin), checking that no response is a server error
 and that every response matches the schema the document declares for its status. It is bounded
-by the number of examples per operation (IKAN_SCHEMATHESIS_EXAMPLES, default 20: about a minute
+by the number of examples per operation (IKAN_SCHEMATHESIS_EXAMPLES, default 40: about a minute
 and a half on the project's 2-core machine).
 """
 
@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from ikan_platform import openapi_doc
 from tests.platform.conftest import ADMIN
 
-EXAMPLES = int(os.environ.get("IKAN_SCHEMATHESIS_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("IKAN_SCHEMATHESIS_EXAMPLES", "40"))
 
 
 def test_committed_openapi_document_is_current(platform_app: Any) -> None:
