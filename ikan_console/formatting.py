@@ -43,8 +43,13 @@ def span(delta: timedelta) -> str:
     return f"{mins}m"
 
 
-def sla_text(due: datetime, now: datetime, breached: bool) -> str:
-    """SLA as an operator reads it: time left, or how late."""
+SLA_CLOSED = ("confirmed", "cancelled")
+
+
+def sla_text(due: datetime, now: datetime, breached: bool, status: str = "new") -> str:
+    """SLA as an operator reads it: time left, or how late; none once confirmed or cancelled."""
+    if status in SLA_CLOSED:
+        return "—"
     delta = due - now
     if breached or delta.total_seconds() < 0:
         return f"late {span(delta)}"

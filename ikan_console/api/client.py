@@ -111,8 +111,7 @@ class PlatformClient:
                 if attempt + 1 < attempts:
                     continue
                 raise PlatformUnreachable(
-                    f"Cannot reach the platform at {self.base_url}.",
-                    hint="Check your network or VPN; nothing was changed.",
+                    f"Cannot reach the platform at {self.base_url}.", hint=self._unreachable_hint()
                 ) from None
         if response.status_code >= 400:
             raise error_for(response.status_code, _json_or_none(response))
@@ -130,6 +129,12 @@ class PlatformClient:
             headers["If-Match"] = f'"{version}"'
         response = await self._send("POST", path, json=body, headers=headers, retry=True)
         return _parse(model, response)
+
+    def _unreachable_hint(self) -> str:
+        host = httpx.URL(self.base_url).host
+        if host in ("127.0.0.1", "localhost", "::1"):
+            return "Is the platform running on this machine (ikan-platform serve)? Nothing changed."
+        return "Check your network or VPN; nothing was changed."
 
     # -- sign-in -----------------------------------------------------------------------------
 

@@ -20,9 +20,10 @@ class MainScreen(Screen[None]):
     """One signed-in session; signing out dismisses it, so no data outlives the session."""
 
     BINDINGS = [
-        Binding("1", "show('queues')", "Queues", id="view.queues"),
-        Binding("2", "show('audit')", "Audit", id="view.audit"),
-        Binding("3", "show('deletion')", "Deletion", id="view.deletion"),
+        # The session bar shows 1/2/3 already; the footer keeps its room for the view's keys.
+        Binding("1", "show('queues')", "Queues", id="view.queues", show=False),
+        Binding("2", "show('audit')", "Audit", id="view.audit", show=False),
+        Binding("3", "show('deletion')", "Deletion", id="view.deletion", show=False),
         Binding("ctrl+o", "sign_out", "Sign out", id="session.sign_out"),
     ]
 
@@ -49,7 +50,11 @@ class MainScreen(Screen[None]):
 
     def action_show(self, view: str) -> None:
         """Switch to one of the three jobs and focus its table."""
-        self.query_one(ContentSwitcher).current = view
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current != view:
+            # Coming back to a view shows what changed meanwhile (your own writes included).
+            self.query_one(f"#{view}").action_refresh()
+        switcher.current = view
         self.query_one(SessionBar).view = view
         self.sub_title = VIEW_TITLES[view]
         tables = self.query_one(f"#{view}").query(DataTable)

@@ -35,19 +35,21 @@ class ReasonDialog(ModalScreen[str | None]):
         summary: str,
         confirm_label: str,
         placeholder: str = "Reason (required, kept in the audit trail)",
+        initial: str = "",
     ) -> None:
         super().__init__()
         self._title = title
         self._summary = summary
         self._confirm_label = confirm_label
         self._placeholder = placeholder
+        self._initial = initial
 
     def compose(self) -> ComposeResult:
         """Title, what will happen, reason field, buttons."""
         with Vertical():
             yield Label(self._title, id="title")
             yield Static(self._summary, id="summary")
-            yield Input(placeholder=self._placeholder, id="reason")
+            yield Input(self._initial, placeholder=self._placeholder, id="reason")
             yield Static("", id="problem")
             with Horizontal():
                 yield Button("Back (Esc)", id="back")

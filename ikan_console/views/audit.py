@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -54,6 +56,20 @@ def refusal_text(error: IkanError, event: AuditEvent) -> str:
     return str(error)
 
 
+def local_refusal(event: AuditEvent, now: datetime) -> str | None:
+    """Why an event cannot be undone, from what the list already says (None: ask the platform)."""
+    if event.undone_by_event_id is not None:
+        return f"This change was already undone (event #{event.undone_by_event_id})."
+    if event.undo_expires_at is None:
+        return f"{event.action} changes can never be undone."
+    if event.undo_expires_at < now or not event.undoable:
+        return (
+            f"The 24-hour undo window closed at {utc(event.undo_expires_at)} UTC. Correct "
+            "the record with a new change instead."
+        )
+    return None
+
+
 class AuditView(ReportsWorkerFailures, Vertical):
     """Events newest first, filterable by record; the selected event's diff; `u` to undo."""
 
@@ -64,6 +80,7 @@ class AuditView(ReportsWorkerFailures, Vertical):
     BINDINGS = [
         Binding("u", "undo", "Undo change", id="audit.undo"),
         Binding("slash", "filter", "Filter", id="audit.filter"),
+        Binding("escape", "leave_filter", "Back to list", id="audit.leave_filter", show=False),
         Binding("r", "refresh", "Refresh", id="audit.refresh"),
     ]
 
@@ -109,6 +126,10 @@ class AuditView(ReportsWorkerFailures, Vertical):
         """Jump to the filter."""
         self.query_one("#audit-filter", Input).focus()
 
+    def action_leave_filter(self) -> None:
+        """Escape from the filter back to the events."""
+        self.query_one("#events", PagedTable).focus()
+
     def action_refresh(self) -> None:
         """Reload from the newest event."""
         self.query_one("#events", PagedTable).reload()
@@ -146,13 +167,9 @@ class AuditView(ReportsWorkerFailures, Vertical):
         if event is None:
             self.app.notify("Select an event first.", severity="warning")
             return
-        state, _ = undo_state(event, self.app.clock())
-        if not event.undoable:
-            self.app.notify(
-                f"This {event.action} cannot be undone: {state}.",
-                title="Not undoable",
-                severity="warning",
-            )
+        why_not = local_refusal(event, self.app.clock())
+        if why_not:
+            self.app.notify(why_not, title="Not undoable", severity="warning", timeout=8)
             return
         restore = [
             f"  {k}: {value_text((event.after or {}).get(k))} → "

@@ -1,4 +1,4 @@
-"""Booking queues: pick a queue, work its bookings (claim, release, cancel), soonest SLA first."""
+"""Booking queues: pick a queue, work its bookings (claim, unclaim, cancel), soonest SLA first."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from ikan_console.api.errors import IkanError, StaleVersion
+from ikan_console.api.errors import Conflict, IkanError, StaleVersion
 from ikan_console.api.models import Booking, Queue
 from ikan_console.formatting import sla_text, status_label
 from ikan_console.screens.reason_dialog import ReasonDialog
@@ -19,7 +19,8 @@ from ikan_console.widgets.booking_detail import BookingDetail
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
-COLUMNS = ("Ref", "Traveller", "To", "Check-in", "Prio", "SLA", "Assignee", "Status")
+COLUMNS = ("Ref", "Traveller", "To", "In", "Prio", "SLA", "Assignee", "Status")
+ACTION_WORDS = {"claim": "claim", "release": "unclaim", "cancel": "cancel"}
 SHORT_STATUS = {
     "new": "New",
     "awaiting_supplier": "Awaiting",
@@ -43,6 +44,9 @@ class QueuesView(ReportsWorkerFailures, Vertical):
         Binding("u", "release", "Unclaim", id="queues.release"),
         Binding("x", "cancel_booking", "Cancel booking", id="queues.cancel"),
         Binding("slash", "search", "Search", id="queues.search"),
+        Binding("left_square_bracket", "queue(-1)", "Prev queue", id="queues.previous"),
+        Binding("right_square_bracket", "queue(1)", "Next queue", id="queues.next"),
+        Binding("escape", "leave_search", "Back to list", id="queues.leave_search", show=False),
         Binding("r", "refresh", "Refresh", id="queues.refresh"),
     ]
 
@@ -50,6 +54,7 @@ class QueuesView(ReportsWorkerFailures, Vertical):
         super().__init__(**kwargs)
         self.queue_id: str | None = None
         self.queues: dict[str, Queue] = {}
+        self.search_term: str | None = None
 
     def compose(self) -> ComposeResult:
         """Queues left; search, table and detail right."""
@@ -97,22 +102,23 @@ class QueuesView(ReportsWorkerFailures, Vertical):
     def show_queue(self, queue_id: str) -> None:
         """Show a queue's bookings from the first page."""
         self.queue_id = queue_id
+        self.search_term = None
         table = self.query_one("#bookings", PagedTable)
         table.title = self.queues[queue_id].name if queue_id in self.queues else queue_id
         table.reload()
 
     async def _fetch_page(self, cursor: str | None) -> tuple[list[Booking], str | None, int | None]:
-        search = self.query_one("#search", Input).value.strip() or None
+        search = self.search_term  # the submitted search, not what is being typed
         page = await self.app.client.bookings(
             queue=None if search else self.queue_id, q=search, cursor=cursor, limit=PAGE_SIZE
         )
         return page.items, page.next_cursor, page.total
 
     def _row(self, b: Booking) -> tuple[object, ...]:
-        sla = sla_text(b.sla_due_at, self.app.clock(), b.sla_breached)
+        sla = sla_text(b.sla_due_at, self.app.clock(), b.sla_breached, b.status)
         return (
             b.reference,
-            _clip(b.traveller_name, 16),
+            _clip(b.traveller_name, 15),
             b.destination_city,
             b.check_in.strftime("%d %b"),
             _priority(b.priority),
@@ -138,6 +144,7 @@ class QueuesView(ReportsWorkerFailures, Vertical):
     def search(self) -> None:
         """Search across all queues (empty search returns to the queue)."""
         search = self.query_one("#search", Input).value.strip()
+        self.search_term = search or None
         table = self.query_one("#bookings", PagedTable)
         table.title = f"Search “{search}”" if search else self.queues[self.queue_id].name
         table.reload()
@@ -146,6 +153,16 @@ class QueuesView(ReportsWorkerFailures, Vertical):
     def action_search(self) -> None:
         """Jump to the search field."""
         self.query_one("#search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        """Escape from the search field back to the bookings."""
+        self.query_one("#bookings", PagedTable).focus()
+
+    def action_queue(self, step: int) -> None:
+        """Move to the previous or next queue."""
+        options = self.query_one("#queue-list", OptionList)
+        if options.option_count:
+            options.highlighted = ((options.highlighted or 0) + step) % options.option_count
 
     def action_refresh(self) -> None:
         """Reload counts and the current page."""
@@ -168,28 +185,40 @@ class QueuesView(ReportsWorkerFailures, Vertical):
     def action_release(self) -> None:
         """Give the selected booking back to the queue."""
         if (booking := self._selected()) is not None:
-            self.run_action(booking, "release", None, f"Released {booking.reference}.")
+            self.run_action(booking, "release", None, f"Unclaimed {booking.reference}.")
 
     def action_cancel_booking(self) -> None:
         """Cancel the selected booking after a confirmation with a reason."""
         booking = self._selected()
-        if booking is None:
+        if booking is not None:
+            self.ask_to_cancel(booking)
+
+    def ask_to_cancel(self, booking: Booking, reason: str = "") -> None:
+        """The cancel confirmation (again, with the reason kept, after a 412)."""
+        if booking.status == "cancelled":
+            self.app.notify(
+                f"{booking.reference} is already cancelled. To reverse a cancel, undo it in "
+                "Audit (2).",
+                severity="warning",
+            )
             return
         summary = (
             f"{booking.traveller_name}, {booking.destination_city}, "
             f"{booking.check_in} → {booking.check_out}, {booking.supplier.name}.\n"
-            f"Status now: {status_label(booking.status)}. The supplier must be told. "
-            "An Operations or Admin user can undo this for 24 hours."
+            f"Status now: {status_label(booking.status)}. Cancelling here does not notify "
+            f"{booking.supplier.name}: tell them. Operations or Admin can undo this for 24 hours."
         )
 
-        def cancel_with(reason: str | None) -> None:
-            if reason:
+        def cancel_with(given: str | None) -> None:
+            if given:
                 self.run_action(
-                    booking, "cancel", {"reason": reason}, f"Cancelled {booking.reference}."
+                    booking, "cancel", {"reason": given}, f"Cancelled {booking.reference}."
                 )
 
         self.app.push_screen(
-            ReasonDialog(f"Cancel booking {booking.reference}?", summary, "Cancel booking"),
+            ReasonDialog(
+                f"Cancel booking {booking.reference}?", summary, "Cancel booking", initial=reason
+            ),
             cancel_with,
         )
 
@@ -197,20 +226,52 @@ class QueuesView(ReportsWorkerFailures, Vertical):
     async def run_action(self, booking: Booking, action: str, body: dict | None, done: str) -> None:
         """Send one action; show the result or explain the refusal, and refresh."""
         table = self.query_one("#bookings", PagedTable)
+        verb = ACTION_WORDS.get(action, action)
         try:
             updated = await self.app.client.booking_action(booking, action, body)
         except StaleVersion as error:
-            self.app.report(error, f"{booking.reference} changed since you loaded it")
-            if error.current:
-                table.replace_item(booking, Booking.model_validate(error.current))
+            current = Booking.model_validate(error.current) if error.current else None
+            if current is not None:
+                table.replace_item(booking, current)
+            self.app.report(
+                error,
+                f"Not {verb}ed: {booking.reference} changed since you "
+                "loaded it; the row now shows its current state",
+            )
+            if action == "cancel" and current is not None and body:
+                self.ask_to_cancel(current, body["reason"])  # keep what they typed
+            return
+        except Conflict as error:
+            await self._explain_conflict(booking, verb, error)
             return
         except IkanError as error:
-            self.app.report(error, f"Could not {action} {booking.reference}")
+            self.app.report(error, f"Could not {verb} {booking.reference}")
             return
         table.replace_item(booking, updated)
         self.query_one(BookingDetail).booking = updated
         self.app.notify(done, title="Done")
         self.load_queues()
+
+    async def _explain_conflict(self, booking: Booking, verb: str, error: Conflict) -> None:
+        """Say who holds the booking (or what state it is in) and show it as it is now."""
+        try:
+            current = await self.app.client.booking(booking.id)
+        except IkanError:
+            self.app.report(error, f"Could not {verb} {booking.reference}")
+            return
+        self.query_one("#bookings", PagedTable).replace_item(booking, current)
+        if error.code == "already_claimed" and current.assignee:
+            holder = (
+                "You hold"
+                if current.assignee.email == self.app.client.user.email
+                else f"{current.assignee.name} holds"
+            )
+            message = f"{holder} {booking.reference}; ask them to unclaim it first."
+        else:
+            message = f"{error} It is {status_label(current.status).lower()} now."
+        self.app.notify(
+            message, title=f"Could not {verb} {booking.reference}", severity="error", timeout=10
+        )
 
 
 def _clip(text: str, width: int) -> str:

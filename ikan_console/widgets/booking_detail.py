@@ -42,7 +42,7 @@ class BookingDetail(Static):
         b = self.booking
         if b is None:
             return Text("No booking selected.", style="dim")
-        sla = sla_text(b.sla_due_at, self._clock(), b.sla_breached)
+        sla = sla_text(b.sla_due_at, self._clock(), b.sla_breached, b.status)
         sla_style = "bold red" if b.sla_breached else ""
         left = [
             ("Traveller", f"{b.traveller_name} <{b.traveller_email}>"),

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -32,15 +33,17 @@ def changed_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
     return [k for k in keys if k != "version" and (before or {}).get(k) != (after or {}).get(k)]
 
 
-class DiffView(Static):
-    """The selected audit event: who, when, why, and every changed field before → after."""
+class DiffView(VerticalScroll):
+    """The selected audit event: who, when, why, and every changed field before → after.
+
+    Scrolls (focus it with Tab, then arrows or Page Down) when a diff is longer than the pane.
+    """
 
     DEFAULT_CSS = """
     DiffView {
         height: 1fr;
         border: round $primary-darken-1;
         padding: 0 1;
-        overflow-y: auto;
     }
     """
 
@@ -51,7 +54,17 @@ class DiffView(Static):
         self._clock = clock
         self.border_title = "Change"
 
-    def render(self) -> Any:
+    def compose(self) -> Any:
+        """One body that holds the rendered diff."""
+        yield Static(self.diff(), id="diff-body")
+
+    def watch_event(self, event: AuditEvent | None) -> None:
+        """Render the new event's diff from the top."""
+        if self.is_mounted:
+            self.query_one("#diff-body", Static).update(self.diff())
+            self.scroll_home(animate=False)
+
+    def diff(self) -> Any:
         """The event header and its field-by-field diff."""
         event = self.event
         if event is None:
