@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine, create_engine, func, make_url, select, text
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from benchmarks import bulk_fixture
@@ -91,7 +92,8 @@ def scenarios(engine: Engine, secret: str, events: int) -> list[tuple[str, str, 
         if queue:
             conditions.append(rules.QUEUES_BY_ID[queue].condition(now))
         if q:
-            conditions.append(rules.search_condition(q))
+            with Session(engine) as session:
+                conditions.append(rules.search_condition(q, rules.suppliers_matching(session, q)))
         row = _deep_key(
             engine,
             select(Booking.sla_due_at, Booking.id)

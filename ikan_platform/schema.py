@@ -19,6 +19,18 @@ BASELINE_REVISION = "0001"
 _PG_MIGRATION_LOCK = 0x1CA4_0001
 
 
+# Indexes only PostgreSQL migrations create (expression/GIN indexes the models cannot express
+# portably); the drift check leaves them out instead of asking to drop them.
+PG_ONLY_INDEXES = frozenset({"ix_bookings_search_trgm"})
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Compare everything except the PostgreSQL-only indexes."""
+    return not (type_ == "index" and name in PG_ONLY_INDEXES)
+
+
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Render UTCDateTime as a plain DateTime, so migrations never import application types."""
     from ikan_platform.db import UTCDateTime
@@ -38,6 +50,7 @@ def migration_options() -> dict[str, Any]:
         "compare_type": True,
         "render_as_batch": True,  # SQLite can only ALTER through table copies
         "render_item": render_item,
+        "include_object": include_object,
     }
 
 

@@ -81,7 +81,7 @@ def list_bookings(
             )
         conditions.append(rules.QUEUES_BY_ID[queue].condition(now))
     if q and q.strip():
-        conditions.append(rules.search_condition(q))
+        conditions.append(rules.search_condition(q, rules.suppliers_matching(session, q)))
     scope = f"bookings:{queue}:{q}"
     total = session.scalar(select(func.count()).select_from(Booking).where(*conditions))
     page_conditions = list(conditions)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,15 +70,26 @@ def sla_breached(condition_now: datetime) -> ColumnElement[bool]:
     return and_(Booking.status.in_(OPEN_STATUSES), Booking.sla_due_at < condition_now)
 
 
-def search_condition(q: str) -> ColumnElement[bool]:
-    """`q` matches the booking id or reference, traveller name, either city, or supplier name."""
+def _contains(q: str) -> Callable[[Any], ColumnElement[bool]]:
     text = q.strip().lower()
     # The user's text is matched literally: % and _ are not wildcards to someone searching.
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return lambda column: func.lower(column).like(pattern, escape="\\")
 
-    def contains(column: Any) -> ColumnElement[bool]:
-        return func.lower(column).like(pattern, escape="\\")
 
+def suppliers_matching(session: Session, q: str) -> list[int]:
+    """Ids of the suppliers whose name contains `q` (a small table, read once per search)."""
+    return list(session.scalars(select(Supplier.id).where(_contains(q)(Supplier.name))))
+
+
+def search_condition(q: str, supplier_ids: Collection[int]) -> ColumnElement[bool]:
+    """`q` matches the booking id or reference, traveller name, either city, or supplier name.
+
+    Pass `suppliers_matching(session, q)` as `supplier_ids`: as plain ids, not a subquery, every
+    arm of the OR can use an index (on PostgreSQL the trigram index of migration 0003).
+    """
+    text = q.strip().lower()
+    contains = _contains(q)
     is_id = text.isascii() and text.isdigit() and len(text) < 10
     return or_(
         Booking.id == int(text) if is_id else false(),
@@ -86,7 +97,7 @@ def search_condition(q: str) -> ColumnElement[bool]:
         contains(Booking.traveller_name),
         contains(Booking.home_city),
         contains(Booking.destination_city),
-        Booking.supplier_id.in_(select(Supplier.id).where(contains(Supplier.name))),
+        Booking.supplier_id.in_(supplier_ids) if supplier_ids else false(),
     )
 
 

@@ -16,12 +16,14 @@ from datetime import datetime
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.orm import Session
 
 from ikan_platform import schema
 from ikan_platform.app import create_app
 from ikan_platform.db import UTCDateTime, make_engine
-from ikan_platform.models import Base
+from ikan_platform.models import Base, Booking
+from ikan_platform.services import bookings as rules
 from ikan_platform.settings import PlatformSettings
 from tests.conftest import PG_SKIP_REASON, TEST_DATABASE_ENV, MovableClock
 
@@ -243,3 +245,15 @@ def test_processes_migrating_at_once_do_not_collide(empty_postgres_url: str) -> 
     assert schema.current_revision(engines[0]) == schema.head_revision()
     for engine in engines:
         engine.dispose()
+
+
+def test_booking_search_can_use_the_trigram_index(app: FastAPI) -> None:
+    with Session(app.state.engine) as session:
+        condition = rules.search_condition("berlin", rules.suppliers_matching(session, "berlin"))
+        statement = select(func.count()).select_from(Booking).where(condition)
+        compiled = statement.compile(app.state.engine, compile_kwargs={"literal_binds": True})
+        # 600 seeded rows are cheaper to scan; forbid that to see whether the index fits at all.
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(session.execute(text(f"EXPLAIN {compiled}".replace("%%", "%"))).scalars())
+
+    assert "ix_bookings_search_trgm" in plan, plan
