@@ -222,7 +222,7 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
                 client = await self.app.ensure_client()
                 user = await self.keeper.restore(client)
             except PlatformUnreachable as error:
-                self._say(f"{error} You are still signed in: nothing was lost.", error=True)
+                self._say(f"{error} Your sign-in is kept.", error=True)
                 self.state = "offline"
                 return
             except IkanError as error:

@@ -235,7 +235,7 @@ async def test_an_unreachable_platform_keeps_the_stored_sign_in(
         await settle(pilot)
         assert panel(app).state == "offline"
         assert "Cannot reach the platform" in message(app)
-        assert "still signed in" in message(app)
+        assert "Your sign-in is kept" in message(app)
 
         await pilot.press("r")
         await settle(pilot)
