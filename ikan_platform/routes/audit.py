@@ -120,8 +120,14 @@ def list_audit_events(
     if cursor:
         (last_id,) = decode_cursor(state.secret, scope, cursor)
         conditions.append(AuditEvent.id < int(last_id))
+    # Pick the page's ids with a narrow query first, then load those rows: asked for whole rows
+    # directly, PostgreSQL walked the primary key through half a million events to fill a page
+    # from one day long ago (docs/benchmarks.md); the ids alone come from a covering index.
+    page_ids = (
+        select(AuditEvent.id).where(*conditions).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    )
     rows = session.scalars(
-        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc()).limit(limit + 1)
+        select(AuditEvent).where(AuditEvent.id.in_(page_ids)).order_by(AuditEvent.id.desc())
     ).all()
     items = rows[:limit]
     now = state.settings.clock()
