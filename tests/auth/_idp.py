@@ -11,12 +11,14 @@ would Microsoft's. Google-style: the plain mock over http, with the mock's issue
 from __future__ import annotations
 
 import datetime as dt
+import io
 import ipaddress
+import json
 import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -130,6 +132,11 @@ class EntraIdp:
 
     base: str
     ca_file: str
+    token_exchanges: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+
+    def secrets(self) -> list[str]:
+        """Every code, verifier and token that crossed the token endpoint so far."""
+        return exchanged_secrets(self.token_exchanges)
 
     def put_user(self, sub: str, tenant: str, **claims: object) -> None:
         """Register a user whose tokens carry `tenant` as tid (and the given claims)."""
@@ -138,9 +145,9 @@ class EntraIdp:
         httpx.put(url, json=body, verify=trust(self.ca_file)).raise_for_status()
 
 
-def entra_wsgi(tenants: tuple[str, ...]) -> Any:
+def entra_wsgi(tenants: tuple[str, ...], exchanges: list[Any]) -> Any:
     """One mock app mounted per tenant, plus Entra's JWKS path rewritten to the mock's."""
-    mock = oidc_provider_mock.app()
+    mock = recording_token_endpoint(oidc_provider_mock.app(), exchanges)
     dispatcher = DispatcherMiddleware(NotFound(), {f"/{t}/v2.0": mock for t in tenants})
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
@@ -158,8 +165,33 @@ def running_entra_idp(directory: Path) -> Iterator[EntraIdp]:
     ca, cert, key = write_tls_files(directory)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    with serve(entra_wsgi((TENANT, FOREIGN_TENANT)), context) as base:
-        yield EntraIdp(base=base, ca_file=str(ca))
+    exchanges: list[Any] = []
+    with serve(entra_wsgi((TENANT, FOREIGN_TENANT), exchanges), context) as base:
+        yield EntraIdp(base=base, ca_file=str(ca), token_exchanges=exchanges)
+
+
+def recording_token_endpoint(app: Any, exchanges: list[Any]) -> Any:
+    """Wrap a WSGI app to keep each token request and response (to hunt for them in logs)."""
+
+    def recorder(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != "/oauth2/token":
+            return app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer = b"".join(app(environ, start_response))
+        exchanges.append((dict(parse_qsl(body.decode())), json.loads(answer or b"{}")))
+        return [answer]
+
+    return recorder
+
+
+def exchanged_secrets(exchanges: list[tuple[dict[str, str], dict[str, Any]]]) -> list[str]:
+    """Codes, PKCE verifiers and tokens seen at a token endpoint (to hunt for in logs)."""
+    found = []
+    for request, response in exchanges:
+        found += [request.get(k, "") for k in ("code", "code_verifier", "refresh_token")]
+        found += [str(response.get(k, "")) for k in ("access_token", "refresh_token", "id_token")]
+    return [value for value in found if value]
 
 
 def authorize_in_browser(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 import keyring
@@ -28,6 +25,8 @@ from tests.auth._idp import (
     EntraIdp,
     allow_public_clients_and_tenant_issuers,
     authorize_in_browser,
+    exchanged_secrets,
+    recording_token_endpoint,
     running_entra_idp,
     serve,
 )
@@ -66,12 +65,7 @@ class GoogleIdp:
 
     def secrets(self) -> list[str]:
         """Every code, verifier and token that crossed the token endpoint so far."""
-        found = []
-        for request, response in self.token_exchanges:
-            found += [request.get("code", ""), request.get("code_verifier", "")]
-            found += [str(response.get(k, "")) for k in ("access_token", "refresh_token")]
-            found.append(str(response.get("id_token", "")))
-        return [value for value in found if value]
+        return exchanged_secrets(self.token_exchanges)
 
     def put_user(self, sub: str, **claims: object) -> None:
         """Register a user with these claims (hd, email_verified, ...)."""
@@ -114,21 +108,6 @@ def google_idp(monkeypatch: pytest.MonkeyPatch) -> Iterator[GoogleIdp]:
         idp.put_user("una", email="una@corp.example", hd="corp.example", email_verified=False)
         idp.put_user("gmail-user", email="someone@gmail.example", email_verified=True)
         yield idp
-
-
-def recording_token_endpoint(app: Any, exchanges: list[Any]) -> Any:
-    """Wrap a WSGI app to keep each token request and response (to hunt for them in logs)."""
-
-    def recorder(environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") != "/oauth2/token":
-            return app(environ, start_response)
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        answer = b"".join(app(environ, start_response))
-        exchanges.append((dict(parse_qsl(body.decode())), json.loads(answer or b"{}")))
-        return [answer]
-
-    return recorder
 
 
 @dataclass

@@ -10,7 +10,7 @@ comes back) and sets `opened` after the URL has been shown, so tests wait on tha
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from ikan_console.screens.sign_in import SignInScreen
 from ikan_console.screens.sign_in_idp import IdpSignIn
 from ikan_console.session import SessionKeeper
 from tests.auth._idp import ENTRA_CLIENT_ID, GOOGLE_CLIENT_ID, TENANT, EntraIdp
-from tests.auth._platform import idp_settings
+from tests.auth._platform import Admin, idp_settings
 from tests.auth.conftest import FakeBrowser, GoogleIdp
 from tests.conftest import MovableClock
 
@@ -50,6 +50,14 @@ def console_platform(
     app = create_app(settings)
     yield app
     app.state.engine.dispose()
+
+
+@pytest.fixture
+async def admin(console_platform: Any) -> AsyncIterator[Admin]:
+    """The seeded admin of `console_platform`, to provision and change IdP users."""
+    person = Admin(console_platform)
+    yield person
+    await person.aclose()
 
 
 def entra_profile(idp_base: str, name: str = "prod", **extra: Any) -> Profile:

@@ -8,7 +8,7 @@ tokens the real provider issued; only the user's browser is played by the test.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +25,7 @@ from ikan_console.screens.main import MainScreen
 from ikan_console.screens.sign_in import SignInScreen
 from ikan_console.widgets.session_bar import SessionBar
 from tests.auth._idp import ENTRA_CLIENT_ID, TENANT, EntraIdp, mint_id_token
-from tests.auth._platform import Admin, entra_identity, google_identity
+from tests.auth._platform import entra_identity, google_identity
 from tests.auth.conftest import (  # noqa: F401
     entra_idp,
     google_idp,
@@ -35,6 +35,7 @@ from tests.auth.conftest import (  # noqa: F401
 from tests.console.pilot_steps import settle
 from tests.console.sign_in_console import (  # noqa: F401
     BrowserStandIn,
+    admin,
     console_platform,
     entra_profile,
     google_profile,
@@ -47,14 +48,6 @@ from tests.console.sign_in_console import (  # noqa: F401
 )
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-async def admin(console_platform) -> AsyncIterator[Admin]:
-    """The seeded admin of `console_platform`."""
-    person = Admin(console_platform)
-    yield person
-    await person.aclose()
 
 
 @pytest.fixture
