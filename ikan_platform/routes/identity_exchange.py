@@ -123,8 +123,8 @@ def user_for_id_token(session: Session, request: Request, body: ExchangeIn) -> U
             "user_not_provisioned",
             "Not provisioned",
             detail=f"{who} signed in with {PROVIDER_NAMES[identity.provider]}, but no ikan "
-            "account is linked to it. Ask an ikan admin to provision you with this issuer and "
-            "subject.",
+            "account is linked to it. Ask an ikan admin to provision you with issuer "
+            f"{identity.issuer} and subject {identity.subject}.",
             issuer=identity.issuer,
             subject=identity.subject,
         )

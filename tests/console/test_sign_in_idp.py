@@ -312,3 +312,18 @@ async def test_sign_out_revokes_and_forgets_both_tokens(
     async with httpx.AsyncClient(transport=transport, base_url="http://platform") as http:
         again = await http.post("/v1/auth/refresh", json={"refresh_token": refresh})
     assert again.status_code == 401
+
+
+async def test_an_unprovisioned_user_is_told_what_the_admin_needs(
+    console_platform, entra_idp, memory_keyring, clock, monkeypatch
+):
+    BrowserStandIn("alice", verify=entra_idp.ca_file).install(monkeypatch)
+    app, _ = entra_console(console_platform, entra_idp, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+        assert panel(app).state == "error"
+        assert "no ikan account is linked" in message(app)
+        assert f"issuer {entra_idp.base}/{TENANT}/v2.0 and subject oid-alice" in message(app)

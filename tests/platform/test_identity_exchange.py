@@ -221,6 +221,7 @@ async def test_same_email_with_another_subject_is_not_provisioned(http, entra_id
     )
 
     assert "alice@corp.example" in body["detail"] and "ikan admin" in body["detail"]
+    assert "subject oid-alice" in body["detail"]  # what the admin needs, shown to the user
     assert (body["issuer"], body["subject"]) == (f"{entra_idp.base}/{TENANT}/v2.0", "oid-alice")
 
 
