@@ -8,6 +8,8 @@ test: everything else is what a user runs.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -183,3 +185,11 @@ def test_refusals_are_one_plain_line(
 ) -> None:
     assert run(tmp_path / "missing.toml", *args) == 2
     assert said in capsys.readouterr().err
+
+
+def test_the_session_commands_start_without_textual() -> None:
+    code = (
+        "import sys, ikan_console.cli, ikan_console.session, ikan_console.session_cli;"
+        "assert 'textual' not in sys.modules, 'the session commands imported Textual'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
