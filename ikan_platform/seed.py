@@ -10,15 +10,17 @@ sandbox always has fresh SLA breaches, today's check-ins and undoable writes.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ikan_platform import seed_data as data
 from ikan_platform.models import Booking, Client, DeletionRequest, Supplier, User
 from ikan_platform.services import bookings as rules
+from ikan_platform.services import deletion_requests as workflow
 from ikan_platform.services.audit import SYSTEM, Actor, WriteContext, record_change, record_create
 
 DEFAULT_BOOKINGS = 600
@@ -53,11 +55,47 @@ def seed(
         session.info.pop("bulk_import", None)
     staff = [u for u in users if u.role in ("operations", "admin")]
     ops = [u for u in users if u.role == "operations"]
-    made = [_seed_booking(session, rng, n, now, users, ops) for n in range(bookings)]
-    _give_travellers_accounts(session, made[:2], now)
-    requests = _seed_deletion_requests(session, rng, now, made, staff)
+    timeline = Timeline()
+    made = [_plan_booking(timeline, session, rng, n, now, users, ops) for n in range(bookings)]
+    _give_travellers_accounts(timeline, session, made[:2], now)
+    requests = _plan_deletion_requests(timeline, session, rng, now, made, staff)
+    timeline.run()
+    _advance_sequences(session)
     session.commit()
     return {"users": len(users) + 2, "bookings": len(made), "deletion_requests": requests}
+
+
+def _advance_sequences(session: Session) -> None:
+    """Rows were given explicit ids; PostgreSQL's sequences must move past them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("clients", "suppliers", "bookings", "deletion_requests"):
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        )
+
+
+class Timeline:
+    """Writes planned at past times, run in time order.
+
+    Planning draws every random number in a fixed order (so the data is deterministic); running
+    in time order makes audit ids follow time, as they do on a live platform.
+    """
+
+    def __init__(self) -> None:
+        self._writes: list[tuple[datetime, int, Callable[[], object]]] = []
+
+    def at(self, when: datetime, write: Callable[[], object]) -> None:
+        """Plan a write at `when`."""
+        self._writes.append((when, len(self._writes), write))
+
+    def run(self) -> None:
+        """Perform every planned write, oldest first (ties in planning order)."""
+        for _, _, write in sorted(self._writes, key=lambda w: (w[0], w[1])):
+            write()
 
 
 def _ascii(text: str) -> str:
@@ -89,18 +127,24 @@ def _seed_users(session: Session, now: datetime) -> list[User]:
     return users
 
 
-def _give_travellers_accounts(session: Session, bookings: list[Booking], now: datetime) -> None:
+def _give_travellers_accounts(
+    timeline: Timeline, session: Session, bookings: list[Booking], now: datetime
+) -> None:
     """Two travellers get portal accounts, so the Traveler role has someone to be."""
+    when = now - timedelta(days=30)
     for booking in bookings:
         user = User(
             email=booking.traveller_email,
             name=booking.traveller_name,
             role="traveler",
             active=True,
-            created_at=now - timedelta(days=30),
+            created_at=when,
         )
-        record_create(
-            session, _ctx(SYSTEM, now - timedelta(days=30), "traveler"), user, "user.create"
+        timeline.at(
+            when,
+            lambda user=user: record_create(
+                session, _ctx(SYSTEM, when, "traveler"), user, "user.create"
+            ),
         )
 
 
@@ -111,9 +155,16 @@ def _target_status(rng: random.Random) -> str:
     )[0]
 
 
-def _seed_booking(
-    session: Session, rng: random.Random, n: int, now: datetime, users: list[User], ops: list[User]
+def _plan_booking(
+    timeline: Timeline,
+    session: Session,
+    rng: random.Random,
+    n: int,
+    now: datetime,
+    users: list[User],
+    ops: list[User],
 ) -> Booking:
+    """Draw one booking and plan its creation and life."""
     client_index = rng.randrange(len(data.CLIENTS))
     supplier_index = rng.randrange(len(data.SUPPLIERS))
     _, _, accommodation = data.SUPPLIERS[supplier_index]
@@ -133,6 +184,7 @@ def _seed_booking(
     sla_hours = {"urgent": 4, "high": 12, "normal": 24, "low": 48}[priority]
     sla_due = now + timedelta(minutes=rng.randint(-9 * 60, sla_hours * 60 + 48 * 60))
     booking = Booking(
+        id=n + 1,  # ids by draw order; audit ids follow time
         reference=f"BK-{104200 + n * 7}",
         client_id=client_index + 1,
         traveller_name=f"{first} {last}",
@@ -156,17 +208,19 @@ def _seed_booking(
         updated_at=created,
     )
     rmc = next((u for u in users if u.role == "rmc" and u.client_id == booking.client_id), None)
-    record_create(
-        session,
-        _ctx(Actor.of(rmc) if rmc else SYSTEM, created, f"{n}-create"),
-        booking,
-        "booking.create",
+    creator = Actor.of(rmc) if rmc else SYSTEM
+    timeline.at(
+        created,
+        lambda: record_create(
+            session, _ctx(creator, created, f"{n}-create"), booking, "booking.create"
+        ),
     )
-    _live_booking(session, rng, n, booking, status, now, users, ops)
+    _plan_life(timeline, session, rng, n, booking, status, now, users, ops)
     return booking
 
 
-def _live_booking(
+def _plan_life(
+    timeline: Timeline,
     session: Session,
     rng: random.Random,
     n: int,
@@ -260,7 +314,14 @@ def _live_booking(
             change(booking, user)
             booking.updated_at = when
 
-        record_change(session, _ctx(actor, when, f"{n}-{i}"), booking, action, apply, reason=reason)
+        timeline.at(
+            when,
+            lambda action=action, actor=actor, apply=apply, reason=reason, i=i, when=when: (
+                record_change(
+                    session, _ctx(actor, when, f"{n}-{i}"), booking, action, apply, reason=reason
+                )
+            ),
+        )
 
 
 DELETION_PLAN = (
@@ -282,9 +343,20 @@ DELETION_PLAN = (
 )
 
 
-def _seed_deletion_requests(
-    session: Session, rng: random.Random, now: datetime, bookings: list[Booking], staff: list[User]
+def _plan_deletion_requests(
+    timeline: Timeline,
+    session: Session,
+    rng: random.Random,
+    now: datetime,
+    bookings: list[Booking],
+    staff: list[User],
 ) -> int:
+    """Requests across every state, moved on by the real workflow (erasure included).
+
+    Open requests name travellers with bookings, so their previews have something to show.
+    Completed ones name former travellers whose stays are long gone from this data set: their
+    erasure ran for real, so nothing of them is left but the request itself.
+    """
     subjects = rng.sample(bookings[10:], len(DELETION_PLAN))
     for i, ((status, days, channel), booking) in enumerate(
         zip(DELETION_PLAN, subjects, strict=True)
@@ -292,55 +364,68 @@ def _seed_deletion_requests(
         received = datetime.combine(
             (now - timedelta(days=days)).date(), time(9 + i % 8, 15 * (i % 4)), tzinfo=UTC
         )
+        name, email = booking.traveller_name, booking.traveller_email
+        if status == "completed":
+            first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES)
+            name = f"{first} {last}"
+            email = _ascii(f"{first}.{last}.former{i}@example.org".lower().replace("'", ""))
         dr = DeletionRequest(
+            id=i + 1,
             reference=f"DR-{2026_0900 + i * 13}",
-            subject_name=booking.traveller_name,
-            subject_email=booking.traveller_email,
+            subject_name=name,
+            subject_email=email,
             client_id=booking.client_id,
             channel=channel,
             status="received",
             received_at=received,
             due_at=received + timedelta(days=30),
         )
-        record_create(session, _ctx(SYSTEM, received, f"dr{i}"), dr, "deletion_request.create")
-        agent = Actor.of(staff[i % len(staff)])
-        path = {
-            "received": [],
-            "verifying": ["verifying"],
-            "ready": ["verifying", "ready"],
-            "approved": ["verifying", "ready", "approved"],
-            "completed": ["verifying", "ready", "approved", "completed"],
-            "rejected": ["verifying", "rejected"],
-        }[status]
-        for j, step in enumerate(path, start=1):
+        timeline.at(
+            received,
+            lambda dr=dr, i=i, received=received: record_create(
+                session, _ctx(SYSTEM, received, f"dr{i}"), dr, "deletion_request.create"
+            ),
+        )
+        verifier, approver = staff[i % len(staff)], staff[(i + 1) % len(staff)]
+        for j, step in enumerate(DELETION_PATHS[status], start=1):
             when = min(received + timedelta(days=j * 2, hours=j), now - timedelta(hours=1))
-            record_change(
-                session,
-                _ctx(agent, when, f"dr{i}-{j}"),
-                dr,
-                _DR_ACTIONS[step],
-                lambda dr=dr, step=step, when=when: _advance(dr, step, when, agent),
+            actor = approver if step in ("approve", "execute") else verifier
+            timeline.at(
+                when,
+                lambda dr=dr, step=step, actor=actor, when=when, tag=f"dr{i}-{j}": _dr_step(
+                    session, dr, step, actor, _ctx(Actor.of(actor), when, tag)
+                ),
             )
     return len(DELETION_PLAN)
 
 
-_DR_ACTIONS = {
-    "verifying": "deletion_request.verify",
-    "ready": "deletion_request.mark_ready",
-    "approved": "deletion_request.approve",
-    "completed": "deletion_request.execute",
-    "rejected": "deletion_request.reject",
+DELETION_PATHS = {
+    "received": (),
+    "verifying": ("verify",),
+    "ready": ("verify", "mark_ready"),
+    "approved": ("verify", "mark_ready", "approve"),
+    "completed": ("verify", "mark_ready", "approve", "execute"),
+    "rejected": ("verify", "reject"),
 }
+REJECTION = "Identity could not be verified after two reminders."
 
 
-def _advance(dr: DeletionRequest, step: str, when: datetime, agent: Actor) -> None:
-    dr.status = step
-    if step == "ready":
-        dr.verified_at = when
-    elif step == "approved":
-        dr.approved_by_id = agent.id
-    elif step == "completed":
-        dr.completed_at = when
-        dr.result = {"note": "Erased before this platform's erasure log; see the paper file."}
-    elif step == "rejected":
-        dr.rejection_reason = "Identity could not be verified after two reminders."
+def _dr_step(
+    session: Session, dr: DeletionRequest, step: str, actor: User, ctx: WriteContext
+) -> None:
+    """One workflow step, exactly as the API performs it."""
+    if step == "execute":
+        workflow.execute(session, ctx, dr)
+        return
+    changes: dict[str, Callable[[], None]] = {
+        "verify": lambda: workflow.verify(dr),
+        "mark_ready": lambda: workflow.mark_ready(
+            dr, actor, ctx.now, "email_confirmation", "Confirmed from the address on file"
+        ),
+        "approve": lambda: workflow.approve(session, dr, actor, ctx.now),
+        "reject": lambda: workflow.reject(session, dr, ctx.now, REJECTION),
+    }
+    reason = {"mark_ready": "Identity verified by email_confirmation", "reject": REJECTION}
+    record_change(
+        session, ctx, dr, f"deletion_request.{step}", changes[step], reason=reason.get(step)
+    )

@@ -108,15 +108,27 @@ def snapshot(entity: Any) -> dict[str, Any] | None:
     return state
 
 
+# Bookkeeping that every write moves on; it says a write happened, not what the record holds.
+BOOKKEEPING = frozenset({"version", "updated_at"})
+
+
 def same_state(entity_type: str, a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
-    """Whether two snapshots describe the same state, whatever ISO spelling a timestamp has."""
+    """Whether two snapshots hold the same data, whatever ISO spelling a timestamp has.
+
+    Version and update time are left out: after "release, then undo the release" the booking
+    holds exactly what an earlier event left, and that event must be undoable again.
+    """
     if a is None or b is None:
         return a is b
     model, _ = AUDITED[entity_type]
     columns = model.__table__.columns
 
     def typed(state: dict[str, Any]) -> dict[str, Any]:
-        return {k: _from_json(model, k, v) if k in columns else v for k, v in state.items()}
+        return {
+            k: _from_json(model, k, v) if k in columns else v
+            for k, v in state.items()
+            if k not in BOOKKEEPING
+        }
 
     return typed(a) == typed(b)
 

@@ -133,7 +133,9 @@ def undo(
             undo_expired_at=iso(expires),
         )
     current = snapshot(entity)
-    if not same_state(event.entity_type, current, event.after):
+    if not same_state(event.entity_type, current, event.after) or _behind_a_barrier(
+        session, event
+    ):
         raise Problem(
             409,
             "entity_changed",
@@ -153,6 +155,22 @@ def undo(
             detail="Undoing this would remove or duplicate a record that other records now"
             " use (for example a user who has since signed in or holds bookings).",
         ) from None
+
+
+def _behind_a_barrier(session: Session, event: AuditEvent) -> bool:
+    """Whether a never-undoable write (an erasure) touched the entity after this event.
+
+    Erasure rewrites earlier events too, so comparing states alone cannot see it; nothing
+    before such a write may be undone.
+    """
+    never = [action for action, rule in ACTIONS.items() if not rule.undoable]
+    later = select(AuditEvent.id).where(
+        AuditEvent.entity_type == event.entity_type,
+        AuditEvent.entity_id == event.entity_id,
+        AuditEvent.id > event.id,
+        AuditEvent.action.in_(never),
+    )
+    return session.scalars(later.limit(1)).first() is not None
 
 
 def _restore(

@@ -189,3 +189,21 @@ async def test_undo_refused_for_an_unknown_event(api: Api) -> None:
     response = await undo(api, 987654321)
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+async def test_after_undoing_the_newer_change_the_older_one_can_be_undone(api: Api) -> None:
+    """The refusal says "undo the newer change first": doing so must actually work."""
+    booking = await first_booking(api, "awaiting_supplier")
+    assert (await api.act(booking["id"], "claim", OPS)).status_code == 200
+    cancel = await cancelled_event(api, booking["id"])
+    assert (await api.act(booking["id"], "release", OPS)).status_code == 200
+    (release,) = await api.events(entity_type="booking", entity_id=str(booking["id"]), limit=1)
+    assert (await undo(api, cancel["id"])).json()["code"] == "entity_changed"
+
+    assert (await undo(api, release["id"])).status_code == 200
+    response = await undo(api, cancel["id"])
+
+    assert response.status_code == 200, response.text
+    restored = await api.booking(booking["id"])
+    assert restored["status"] == "awaiting_supplier"
+    assert restored["assignee"]["email"] == OPS
