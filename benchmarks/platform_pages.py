@@ -108,6 +108,7 @@ def scenarios(engine: Engine, secret: str, events: int) -> list[tuple[str, str, 
     since, until = day, day + timedelta(days=1)
     in_window = (AuditEvent.occurred_at >= since, AuditEvent.occurred_at < until)
     return [
+        ("floor: GET /v1/me (auth only)", "/v1/me", {}),
         ("audit: first page", "/v1/audit-events", {}),
         ("audit: deep page (500,000 in)", "/v1/audit-events", {"cursor": audit_cursor(deep)}),
         (
