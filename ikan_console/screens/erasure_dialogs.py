@@ -26,7 +26,7 @@ VERIFICATION_METHODS = (
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
-    width: 110; height: auto; max-height: 95%;
+    width: 110; max-width: 100%; height: auto; max-height: 95%;
     border: thick $warning; background: $surface; padding: 1 2;
 }}
 {name} .title {{ text-style: bold; margin-bottom: 1; }}

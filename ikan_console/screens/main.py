@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -13,11 +14,22 @@ from ikan_console.views.deletion_requests import DeletionRequestsView
 from ikan_console.views.queues import QueuesView
 from ikan_console.widgets.session_bar import SessionBar
 
+NARROW, SHORT = 110, 32
 VIEW_TITLES = {"queues": "Queues", "audit": "Audit", "deletion": "Deletion requests"}
 
 
 class MainScreen(Screen[None]):
     """One signed-in session; signing out dismisses it, so no data outlives the session."""
+
+    # Small terminals (a laptop split, 80x24): drop the queue list ([ ] still change queue) and
+    # shrink the detail panes so the tables keep their rows.
+    DEFAULT_CSS = """
+    MainScreen.narrow #queue-list { display: none; }
+    MainScreen.short BookingDetail { height: 8; }
+    MainScreen.short DiffView { height: 8; }
+    MainScreen.short DeletionDetail { height: 8; }
+    MainScreen.short Input { border: none; height: 1; padding: 0 1; }
+    """
 
     BINDINGS = [
         # The session bar shows 1/2/3 already; the footer keeps its room for the view's keys.
@@ -47,6 +59,11 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         """Start in the queues."""
         self.action_show("queues")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the layout to the terminal."""
+        self.set_class(event.size.width < NARROW, "narrow")
+        self.set_class(event.size.height < SHORT, "short")
 
     def action_show(self, view: str) -> None:
         """Switch to one of the three jobs and focus its table."""

@@ -18,7 +18,7 @@ class ReasonDialog(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ReasonDialog { align: center middle; }
     ReasonDialog > Vertical {
-        width: 84; height: auto; max-height: 90%;
+        width: 84; max-width: 100%; height: auto; max-height: 90%;
         border: thick $warning; background: $surface; padding: 1 2;
     }
     ReasonDialog #title { text-style: bold; margin-bottom: 1; }

@@ -51,3 +51,12 @@ def test_deletion_requests_show_deadlines(snap_compare, make_console):
         await quiet(pilot)
 
     assert snap_compare(make_console(), terminal_size=SIZE, run_before=deletion)
+
+
+def test_queues_fit_a_small_terminal(snap_compare, make_console):
+    async def queues(pilot: Pilot) -> None:
+        await sign_in_as(pilot, OPS)
+        await pilot.press("right_square_bracket")
+        await quiet(pilot)
+
+    assert snap_compare(make_console(), terminal_size=(80, 24), run_before=queues)
