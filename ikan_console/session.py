@@ -45,7 +45,7 @@ Method = Literal["auto", "browser", "device_code"]
 REFUSALS = {
     "rmc": "Relocation Managers use the ikan web portal to follow their assignments.",
     "supplier": "Suppliers answer bookings in the ikan supplier portal.",
-    "traveler": "Travellers see their stay in the ikan app.",
+    "traveler": "Travelers see their stay in the ikan app.",
 }
 PROVIDER_LABELS = {"entra": "Microsoft", "google": "Google"}
 BLOCKED_HINT = "Your organisation blocks device-code sign-in here; choose the browser instead."
@@ -78,8 +78,8 @@ def refusal_message(name: str, role: str) -> str:
     label = ROLE_LABELS.get(role, role)
     where = REFUSALS.get(role, "")
     return (
-        f"{name} signs in as {label}. This console is for ikan Operations and Admin staff "
-        f"only. {where}"
+        f"Not signed in: {name} is a {label}, and ikan console is only for Operations and "
+        f"Admin staff. {where}"
     ).strip()
 
 

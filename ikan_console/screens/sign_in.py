@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ikan_console.api.errors import IkanError
+from ikan_console.api.errors import IkanError, NotFound
 from ikan_console.api.models import CONSOLE_ROLES, SandboxUser
 from ikan_console.session import refusal_message
 from ikan_console.widgets.session_bar import badge
@@ -29,7 +29,7 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
     DEFAULT_CSS = """
     SignInScreen { align: center middle; }
     SignInScreen #panel {
-        width: 104; height: auto; max-height: 95vh;
+        width: 104; max-width: 100%; height: auto; max-height: 95vh;
         border: round $primary; padding: 1 2; background: $surface;
     }
     SignInScreen #heading { text-style: bold; margin-bottom: 1; }
@@ -106,6 +106,14 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
         try:
             client = await self.app.ensure_client()
             users = await client.sandbox_users()
+        except NotFound:
+            loading.display = False
+            self._say(
+                "This platform has no sandbox sign-in. Start the console with a profile that "
+                "signs in with Entra ID or Google (`ikan-console profiles`; see the README).",
+                error=True,
+            )
+            return
         except IkanError as error:
             loading.display = False
             self._say(f"{error} Press r to retry.", error=True)
@@ -130,8 +138,8 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
         options.focus()
         if not self._reason:
             self._say(
-                "Choose a user and press Enter. Sandbox data is made up and resets with "
-                "`ikan-platform seed`."
+                "Choose a user and press Enter. Sandbox data is made up; to start over, delete "
+                "the sandbox database (see the README)."
             )
 
     @on(OptionList.OptionSelected, "#users")

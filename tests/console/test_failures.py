@@ -110,3 +110,34 @@ async def test_ended_session_asks_to_sign_in_and_keeps_the_screen(make_console, 
         await sign_in_as(pilot, OPS)
         assert app.screen is main
         assert main.query_one("ContentSwitcher").current == "deletion"
+
+
+async def test_a_platform_without_sandbox_sign_in_says_which_sign_in_to_use(database_url, clock):
+    import httpx as _httpx
+
+    from ikan_console.api.client import PlatformClient
+    from ikan_console.app import Connection, IkanApp
+    from ikan_platform.app import create_app
+    from ikan_platform.settings import PlatformSettings
+
+    platform = create_app(
+        PlatformSettings(
+            database_url=database_url,
+            sandbox=False,
+            clock=clock,
+            token_secret="test-secret-not-for-production-use",
+        )
+    )
+    app = IkanApp(
+        Connection(
+            "LOCAL",
+            "a real platform",
+            lambda: PlatformClient("http://platform", transport=_httpx.ASGITransport(app=platform)),
+        ),
+        clock=clock,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        message = str(app.screen.query_one("#message").render())
+        assert "no sandbox sign-in" in message and "profile" in message
+    platform.state.engine.dispose()

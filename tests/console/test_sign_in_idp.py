@@ -152,7 +152,7 @@ async def test_a_role_the_console_is_not_for_is_refused_and_its_session_ended(
         await pilot.press("enter")
         await settle(pilot)
 
-        assert "This console is for ikan Operations and Admin staff only" in message(app)
+        assert "ikan console is only for Operations and Admin staff" in message(app)
     assert stored(memory_keyring, PLATFORM_REFRESH_TOKEN) is None
 
 
