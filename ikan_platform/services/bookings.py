@@ -214,7 +214,8 @@ def claim(booking: Booking, actor: User, now: datetime) -> None:
 
 
 def release(booking: Booking, actor: User, now: datetime) -> None:
-    """Give the booking back to the queue."""
+    """Give the booking back to the queue (a cancelled booking keeps who cancelled it)."""
+    _require_status(booking, (*OPEN_STATUSES, "confirmed"), "release")
     if booking.assignee_id is None:
         raise _refuse("not_claimed", "Nobody holds this booking.")
     if booking.assignee_id != actor.id and actor.role != "admin":

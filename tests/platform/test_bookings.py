@@ -187,3 +187,17 @@ async def test_an_unknown_queue_is_a_400(api: Api, queue: str) -> None:
     response = await api.get("/v1/bookings", OPS, params={"queue": queue})
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_queue"
+
+
+async def test_a_cancelled_booking_cannot_be_unclaimed(api: Api) -> None:
+    """Who held a booking when it was cancelled stays on it; undo the cancel to work it again."""
+    page = await api.get("/v1/bookings", OPS, params={"queue": "new", "limit": 1})
+    booking = page.json()["items"][0]
+    assert (await api.act(booking["id"], "claim", OPS)).status_code == 200
+    cancel = await api.act(booking["id"], "cancel", OPS, json={"reason": "Client postponed"})
+    assert cancel.status_code == 200
+
+    response = await api.act(booking["id"], "release", OPS)
+
+    assert response.status_code == 409 and response.json()["code"] == "invalid_state"
+    assert (await api.booking(booking["id"]))["assignee"]["email"] == OPS
