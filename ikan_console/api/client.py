@@ -206,6 +206,11 @@ class PlatformClient:
             Page[Booking], "/v1/bookings", queue=queue, q=q, cursor=cursor, limit=limit
         )
 
+    async def assignable_users(self) -> list[User]:
+        """Active Operations and Admin staff, who can hold bookings."""
+        response = await self._send("GET", "/v1/assignable-users")
+        return [_parse_obj(User, u) for u in _json_list(response)]
+
     async def booking(self, booking_id: int) -> Booking:
         """One booking, fresh."""
         return await self._get(Booking, f"/v1/bookings/{booking_id}")

@@ -14,13 +14,25 @@ from ikan_console.api.errors import Conflict, IkanError, StaleVersion
 from ikan_console.api.models import Booking, Queue
 from ikan_console.formatting import sla_text, status_label
 from ikan_console.screens.reason_dialog import ReasonDialog
+from ikan_console.views.booking_steps import STEP_STATES, BookingSteps, step_offered
 from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.booking_detail import BookingDetail
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
 COLUMNS = ("Ref", "Traveller", "To", "In", "Prio", "SLA", "Assignee", "Status")
-ACTION_WORDS = {"claim": "claim", "release": "unclaim", "cancel": "cancel"}
+ACTION_WORDS = {
+    "claim": "claim",
+    "release": "unclaim",
+    "cancel": "cancel",
+    "send-to-supplier": "send",
+    "confirm": "confirm",
+    "decline": "record the decline of",
+    "hold": "hold",
+    "resume": "resume",
+    "escalate": "escalate",
+    "assign": "assign",
+}
 SHORT_STATUS = {
     "new": "New",
     "awaiting_supplier": "Awaiting",
@@ -31,7 +43,7 @@ SHORT_STATUS = {
 }
 
 
-class QueuesView(ReportsWorkerFailures, Vertical):
+class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
     """Queue list, bookings of the selected queue, and the selected booking."""
 
     DEFAULT_CSS = """
@@ -42,12 +54,19 @@ class QueuesView(ReportsWorkerFailures, Vertical):
     BINDINGS = [
         Binding("c", "claim", "Claim", id="queues.claim"),
         Binding("u", "release", "Unclaim", id="queues.release"),
-        Binding("x", "cancel_booking", "Cancel booking", id="queues.cancel"),
+        Binding("x", "cancel_booking", "Cancel", id="queues.cancel"),
+        Binding("s", "send", "Send", id="queues.send"),
+        Binding("f", "confirm", "Confirmed", id="queues.confirm"),
+        Binding("d", "decline", "Declined", id="queues.decline"),
+        Binding("h", "hold", "Hold", id="queues.hold"),
+        Binding("h", "resume", "Resume", id="queues.resume"),
+        Binding("e", "escalate", "Escalate", id="queues.escalate"),
+        Binding("a", "assign", "Assign", id="queues.assign"),
         Binding("slash", "search", "Search", id="queues.search"),
-        Binding("left_square_bracket", "queue(-1)", "Prev queue", id="queues.previous"),
-        Binding("right_square_bracket", "queue(1)", "Next queue", id="queues.next"),
+        Binding("left_square_bracket", "queue(-1)", "Prev queue", id="queues.previous", show=False),
+        Binding("right_square_bracket", "queue(1)", "Next queue", id="queues.next", show=False),
         Binding("escape", "leave_search", "Back to list", id="queues.leave_search", show=False),
-        Binding("r", "refresh", "Refresh", id="queues.refresh"),
+        Binding("r", "refresh", "Refresh", id="queues.refresh", show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -62,7 +81,9 @@ class QueuesView(ReportsWorkerFailures, Vertical):
             yield OptionList(id="queue-list")
             with Vertical():
                 yield Input(
-                    placeholder="/ Search reference, traveller, city or supplier", id="search"
+                    placeholder="/ search reference, traveller, city or supplier   ·   "
+                    "[ ] change queue   ·   r refresh",
+                    id="search",
                 )
                 yield PagedTable(self._fetch_page, self._row, COLUMNS, id="bookings")
                 yield BookingDetail(self.app.clock, id="booking-detail")
@@ -137,8 +158,15 @@ class QueuesView(ReportsWorkerFailures, Vertical):
 
     @on(PagedTable.ItemHighlighted, "#bookings")
     def booking_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
-        """Show the highlighted booking in the detail pane."""
+        """Show the highlighted booking in the detail pane and the steps it can take."""
         self.query_one(BookingDetail).booking = event.item
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer only the steps the selected booking can take."""
+        if action not in STEP_STATES or not self.is_mounted:
+            return True
+        return step_offered(action, self.query_one("#bookings", PagedTable).selected)
 
     @on(Input.Submitted, "#search")
     def search(self) -> None:
@@ -235,8 +263,8 @@ class QueuesView(ReportsWorkerFailures, Vertical):
                 table.replace_item(booking, current)
             self.app.report(
                 error,
-                f"Not {verb}ed: {booking.reference} changed since you "
-                "loaded it; the row now shows its current state",
+                f"Not done: {booking.reference} changed since you loaded it; the row now "
+                "shows its current state",
             )
             if action == "cancel" and current is not None and body:
                 self.ask_to_cancel(current, body["reason"])  # keep what they typed
