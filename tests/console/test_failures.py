@@ -52,23 +52,34 @@ async def test_claim_of_a_booking_a_teammate_just_changed_explains_and_shows_the
 async def test_undo_of_a_change_that_was_overwritten_is_refused_in_words(
     make_console, platform_app
 ):
+    http, headers = await platform_session(platform_app, OPS)
+    page = (
+        await http.get("/v1/bookings", params={"queue": "new", "limit": 1}, headers=headers)
+    ).json()
+    booking = page["items"][0]
+    claimed = (
+        await http.post(
+            f"/v1/bookings/{booking['id']}/claim",
+            headers={**headers, "If-Match": f'"{booking["version"]}"'},
+        )
+    ).json()
+    await http.post(
+        f"/v1/bookings/{booking['id']}/cancel",
+        json={"reason": "Postponed"},
+        headers={**headers, "If-Match": f'"{claimed["version"]}"'},
+    )
+    await http.aclose()
     app = make_console()
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in_as(pilot, ADMIN)
         await pilot.press("2")
         await settle(pilot)
         events = app.screen.query_one("#events", PagedTable)
-        await pilot.press("slash", *"BK-107700", "enter")
+        await pilot.press("slash", *booking["reference"], "enter")
         await settle(pilot)
-        cancel = events.selected
-        assert cancel.action == "booking.cancel" and cancel.undoable
-        http, headers = await platform_session(platform_app, OPS)
-        booking = (await http.get(f"/v1/bookings/{cancel.entity_id}", headers=headers)).json()
-        await http.post(
-            f"/v1/bookings/{booking['id']}/release",
-            headers={**headers, "If-Match": f'"{booking["version"]}"'},
-        )
-        await http.aclose()
+        claim_row = next(i for i, e in enumerate(events.items) if e.action == "booking.claim")
+        events.move_cursor(row=claim_row)
+        await pilot.pause()
         await pilot.press("u")
         await pilot.pause()
         assert isinstance(app.screen, ReasonDialog)
