@@ -214,7 +214,9 @@ class BookingPage(BaseModel):
 
     items: list[BookingOut]
     next_cursor: str | None
-    total: int
+    total: int | None = Field(
+        description="How many bookings match; on the first page only (null on later pages)"
+    )
 
 
 class ReasonIn(Strict):

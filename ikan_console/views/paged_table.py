@@ -95,7 +95,9 @@ class PagedTable(ReportsWorkerFailures, DataTable):
             self.add_columns(*self._columns)
             self.items = []
         self.items.extend(items)
-        self.next_cursor, self.total = next_cursor, total
+        self.next_cursor = next_cursor
+        if reset or total is not None:  # later pages leave the count to the first
+            self.total = total
         self.add_rows([self._row(i) for i in items])
         self._update_title()
         if reset:

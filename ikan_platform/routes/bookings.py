@@ -83,7 +83,12 @@ def list_bookings(
     if q and q.strip():
         conditions.append(rules.search_condition(q, rules.suppliers_matching(session, q)))
     scope = f"bookings:{queue}:{q}"
-    total = session.scalar(select(func.count()).select_from(Booking).where(*conditions))
+    # Counting every match costs a scan; the first page carries it, later pages say null.
+    total = (
+        session.scalar(select(func.count()).select_from(Booking).where(*conditions))
+        if cursor is None
+        else None
+    )
     page_conditions = list(conditions)
     if cursor:
         due_iso, last_id = decode_cursor(state.secret, scope, cursor)

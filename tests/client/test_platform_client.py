@@ -161,3 +161,11 @@ async def test_open_deletion_requests_come_without_closed_ones_soonest_first(cli
     assert {r.status for r in closed_page.items} <= {"completed", "rejected"}
     dues = [r.due_at for r in open_page.items]
     assert dues == sorted(dues)
+
+
+async def test_the_match_count_comes_with_the_first_page_only(client_for):
+    priya = await client_for(OPS)
+    first = await priya.bookings(queue="awaiting_supplier", limit=50)
+    second = await priya.bookings(queue="awaiting_supplier", limit=50, cursor=first.next_cursor)
+    assert first.total and first.total > 50
+    assert second.total is None and second.items

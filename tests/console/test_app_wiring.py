@@ -47,3 +47,17 @@ async def test_a_retry_while_the_sandbox_starts_does_not_start_a_second_one():
     client = await second
     assert len(calls) == 1
     await client.aclose()
+
+
+async def test_scrolling_loads_the_next_page_and_keeps_the_count(make_console):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, OPS)
+        await pilot.press("right_square_bracket")  # Awaiting supplier: more than one page
+        await settle(pilot)
+        table = app.screen.query_one("#bookings")
+        assert len(table.items) == 100 and table.total > 100
+        table.move_cursor(row=95)
+        await settle(pilot)
+        assert len(table.items) == table.total
+        assert f"showing {table.total:,} of {table.total:,}" in str(table.border_title)
