@@ -111,6 +111,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "already_escalated": (409, "The booking is already escalated."),
     "invalid_assignee": (422, "Bookings go to active Operations or Admin users only."),
     # audit and undo
+    "undo_forbidden": (403, "Your role may not undo this kind of write; see `allowed_roles`."),
     "not_undoable": (422, "This kind of write can never be undone (docs/audit.md)."),
     "already_undone": (409, "The write was already undone; see `undone_by_event_id`."),
     "undo_window_passed": (410, "The 24-hour undo window has closed."),
@@ -157,7 +158,8 @@ def render_markdown() -> str:
         " `status`, `detail`, `instance`, the platform's `request_id`, and a stable `code`"
         " that clients branch on (never on `title` or `detail`, which are for people). Some"
         " codes add fields: `current` (412 `stale_version`, 409 `entity_changed`), `errors`"
-        " (422 `validation_failed`), `undone_by_event_id` (409 `already_undone`).",
+        " (422 `validation_failed`), `undone_by_event_id` (409 `already_undone`),"
+        " `allowed_roles` (403 `undo_forbidden`).",
         "",
         "Generated from `ikan_platform/errors.py` by `python -m ikan_platform.errors >"
         " docs/errors.md`; a test fails when the source raises a code that is not listed.",

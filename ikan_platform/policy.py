@@ -63,11 +63,21 @@ POLICY: dict[str, frozenset[str]] = {
     "list_assignable_users": OPS,
 }
 
+# Who sees the identity-provider subjects (the stable sign-in identifiers) inside audit events of
+# users; Operations read those events (an erasure they executed shows there) with each subject as
+# "[redacted]". Provider and issuer stay visible: they say how someone signs in, not who.
+SEES_IDENTITY_SUBJECTS = ADMIN
+
 ROW_SCOPES = (
     ("rmc", "bookings of their own client (company) only"),
     ("supplier", "bookings sent to their company (not new ones); they answer only those awaiting"),
     ("traveler", "their own bookings (matched on the traveller's email) only"),
-    ("operations, admin", "everything"),
+    (
+        "operations",
+        "everything, except identity-provider subjects in audit events of users (shown as"
+        " `[redacted]`)",
+    ),
+    ("admin", "everything"),
 )
 
 
@@ -115,11 +125,37 @@ def render_markdown(openapi: dict[str, Any]) -> str:
         "| --- | --- |",
         *(f"| {role} | {sees} |" for role, sees in ROW_SCOPES),
         "",
+        "## Undo",
+        "",
+        "`undo_audit_event` is narrowed per action by `ikan_platform/services/undo.ACTIONS`"
+        " (docs/audit.md): a write can be undone only by the roles that may make it.",
+        "",
+        "| actions | undo by |",
+        "| --- | --- |",
+        *_undo_rows(),
+        "",
+        "Anyone else gets `403` with code `undo_forbidden` (and `allowed_roles`).",
+        "",
         "## Public operations",
         "",
         "No sign-in needed: " + ", ".join(f"`{op}`" for op in sorted(PUBLIC_OPERATIONS)) + ".",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _undo_rows() -> list[str]:
+    """One row per group of undoable actions with the same undo roles."""
+    from ikan_platform.services.undo import ACTIONS
+
+    groups: dict[frozenset[str], list[str]] = {}
+    for action, rule in ACTIONS.items():
+        if rule.undoable and action != "undo":
+            groups.setdefault(rule.undo_roles, []).append(f"`{action}`")
+    rows = [
+        f"| {', '.join(actions)} | {', '.join(r for r in ROLES if r in roles)} |"
+        for roles, actions in groups.items()
+    ]
+    return [*rows, "| `undo` | as the write at the start of its undo chain |"]
 
 
 if __name__ == "__main__":

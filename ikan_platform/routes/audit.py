@@ -13,6 +13,7 @@ from ikan_platform.conditions import idempotent, idempotent_create, write_contex
 from ikan_platform.errors import Problem
 from ikan_platform.models import AuditEvent, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from ikan_platform.policy import SEES_IDENTITY_SUBJECTS
 from ikan_platform.schemas import (
     MAX_EVENT_ID,
     MAX_ID,
@@ -24,11 +25,13 @@ from ikan_platform.schemas import (
 )
 from ikan_platform.security import current_user, get_session
 from ikan_platform.services import undo as undo_service
+from ikan_platform.services.audit import IDENTITIES
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 SessionDep = Annotated[Session, Depends(get_session)]
 UserDep = Annotated[User, Depends(current_user)]
 EventId = Annotated[int, Path(ge=1, le=MAX_EVENT_ID)]
+REDACTED = "[redacted]"
 
 
 def _label(event: AuditEvent) -> str:
@@ -46,20 +49,35 @@ def _changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> lis
     )
 
 
+def _redact_subjects(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A user's state with the identity-provider subjects (sign-in identifiers) hidden."""
+    if not state or not isinstance(state.get(IDENTITIES), list):
+        return state
+    hidden = [{**i, "subject": REDACTED} for i in state[IDENTITIES] if isinstance(i, dict)]
+    return {**state, IDENTITIES: hidden}
+
+
 def serialize_event(
     session: Session,
     event: AuditEvent,
     now: datetime,
     window: timedelta,
+    viewer: User,
     undos: dict[int, AuditEvent] | None = None,
 ) -> dict[str, Any]:
-    """The API representation of an audit event, with whether it can still be undone.
+    """The API representation of an audit event, as `viewer` may see it.
 
+    `undoable` says whether the window is open and it was not undone yet, whoever asks (the undo
+    route refuses a role that may not undo it with 403 `undo_forbidden`). Identity-provider
+    subjects inside user states are shown only to the roles in `policy.SEES_IDENTITY_SUBJECTS`.
     `undos` (reverted event id -> undo event), when given, saves a query per event on a page.
     """
     rule = undo_service.rule_for(event.action)
     undone = undos.get(event.id) if undos is not None else undo_service.undone_by(session, event.id)
     expires = undo_service.undo_expires_at(event, window)
+    before, after = event.before, event.after
+    if event.entity_type == "user" and viewer.role not in SEES_IDENTITY_SUBJECTS:
+        before, after = _redact_subjects(before), _redact_subjects(after)
     return {
         "id": event.id,
         "occurred_at": iso(event.occurred_at),
@@ -69,8 +87,8 @@ def serialize_event(
         "entity_type": event.entity_type,
         "entity_id": event.entity_id,
         "entity_label": _label(event),
-        "before": event.before,
-        "after": event.after,
+        "before": before,
+        "after": after,
         "changed_fields": _changed(event.before, event.after),
         "request_id": event.request_id,
         "reason": event.reason,
@@ -135,7 +153,7 @@ def list_audit_events(
     next_cursor = encode_cursor(state.secret, scope, [items[-1].id]) if len(rows) > limit else None
     undos = undo_service.undone_by_many(session, [e.id for e in items])
     return {
-        "items": [serialize_event(session, e, now, window, undos) for e in items],
+        "items": [serialize_event(session, e, now, window, user, undos) for e in items],
         "next_cursor": next_cursor,
     }
 
@@ -187,6 +205,7 @@ def get_audit_event(
         _event(session, event_id),
         settings.clock(),
         timedelta(seconds=settings.undo_window_seconds),
+        user,
     )
 
 
@@ -196,6 +215,7 @@ def get_audit_event(
     response_model=UndoOut,
     responses={
         404: {"description": "No such event"},
+        403: {"description": "Your role may not undo (this kind of) write"},
         409: {"description": "Changed since (body carries `current`), or already undone"},
         410: {"description": "The 24-hour undo window has passed"},
         422: {"description": "This action is never undoable"},
@@ -214,8 +234,8 @@ def undo_audit_event(
         ctx = write_context(request, user)
         undo_event = undo_service.undo(session, ctx, event, window, body.reason)
         return {
-            "undo_event": serialize_event(session, undo_event, ctx.now, window),
-            "reverted_event": serialize_event(session, event, ctx.now, window),
+            "undo_event": serialize_event(session, undo_event, ctx.now, window, user),
+            "reverted_event": serialize_event(session, event, ctx.now, window, user),
         }, {}
 
     return idempotent(request, session, user, body, run)

@@ -1,8 +1,10 @@
 """Undo: restore an entity to the state before an audited write, within the undo window.
 
-Which actions can be undone is a table (`ACTIONS`, rendered in docs/audit.md). An undo is itself
-an audit event (action `undo`, `reverts_event_id` pointing at the reverted event), so it can be
-undone in turn inside its own window.
+Which actions can be undone, and by which roles, is a table (`ACTIONS`, rendered in
+docs/audit.md and summarised in docs/rbac.md). An undo is itself an audit event (action `undo`,
+`reverts_event_id` pointing at the reverted event), so it can be undone in turn inside its own
+window; who may undo it is decided by the write at the start of that chain, so undoing an undo of
+a role change needs an Admin just like undoing the role change.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ikan_platform.errors import Problem
 from ikan_platform.models import AuditEvent
+from ikan_platform.policy import ADMIN, OPS
 from ikan_platform.schemas import iso
 from ikan_platform.services.audit import (
     AUDITED,
@@ -38,6 +41,9 @@ class ActionRule:
     undoable: bool
     destructive: bool
     description: str
+    # Who may undo it: whoever may make such a write (user management is Admin-only, so its
+    # undo is too: an undo is a write of the same entity).
+    undo_roles: frozenset[str] = OPS
 
 
 ACTIONS: dict[str, ActionRule] = {
@@ -53,10 +59,10 @@ ACTIONS: dict[str, ActionRule] = {
     "booking.resume": ActionRule(True, False, "Taken off hold"),
     "booking.cancel": ActionRule(True, True, "Cancelled"),
     "booking_note.create": ActionRule(True, False, "A note was added"),
-    "user.create": ActionRule(True, False, "A user was provisioned"),
-    "user.change_role": ActionRule(True, True, "A user's role was changed"),
-    "user.deactivate": ActionRule(True, True, "A user was deactivated"),
-    "user.reactivate": ActionRule(True, False, "A user was reactivated"),
+    "user.create": ActionRule(True, False, "A user was provisioned", ADMIN),
+    "user.change_role": ActionRule(True, True, "A user's role was changed", ADMIN),
+    "user.deactivate": ActionRule(True, True, "A user was deactivated", ADMIN),
+    "user.reactivate": ActionRule(True, False, "A user was reactivated", ADMIN),
     "deletion_request.create": ActionRule(False, False, "A deletion request was received"),
     "deletion_request.verify": ActionRule(False, False, "Identity verification started"),
     "deletion_request.mark_ready": ActionRule(False, False, "Identity verified; ready"),
@@ -72,7 +78,48 @@ ACTIONS: dict[str, ActionRule] = {
 
 def rule_for(action: str) -> ActionRule:
     """The rule for an action; unknown actions are never undoable."""
-    return ACTIONS.get(action, ActionRule(False, False, action))
+    return ACTIONS.get(action, ActionRule(False, False, action, frozenset()))
+
+
+def origin(session: Session, event: AuditEvent) -> AuditEvent | None:
+    """The write at the start of `event`'s undo chain (`event` itself unless it is an undo)."""
+    while event.action == "undo":
+        if event.reverts_event_id is None:
+            return None
+        reverted = session.get(AuditEvent, event.reverts_event_id)
+        if reverted is None:
+            return None
+        event = reverted
+    return event
+
+
+def undo_roles(session: Session, event: AuditEvent) -> frozenset[str]:
+    """The roles that may undo `event`: those of the write at the start of its undo chain.
+
+    An `undo` restores whatever the write it reverted had changed, so undoing it is governed by
+    that write (an Operations user may not undo an Admin's undo of a role change either). A chain
+    whose start cannot be found (never, since events are kept) is left to Admins.
+    """
+    first = origin(session, event)
+    return rule_for(first.action).undo_roles if first is not None else ADMIN
+
+
+def _require_role(session: Session, ctx: WriteContext, event: AuditEvent) -> None:
+    """403 `undo_forbidden` when the caller's role may not undo this kind of write."""
+    allowed = undo_roles(session, event)
+    if ctx.actor.role in allowed:
+        return
+    first = origin(session, event)
+    what = first.action if first is not None else event.action
+    who = " or ".join(sorted(r.capitalize() for r in allowed))
+    raise Problem(
+        403,
+        "undo_forbidden",
+        "Not yours to undo",
+        detail=f"Only {who} may undo '{what}' changes ({event.entity_type} {event.entity_id});"
+        " ask someone with that role.",
+        allowed_roles=sorted(allowed),
+    )
 
 
 def undo_expires_at(event: AuditEvent, window: timedelta) -> datetime | None:
@@ -109,6 +156,7 @@ def undo(
             "This change cannot be undone",
             detail=f"'{event.action}' writes are never undoable.",
         )
+    _require_role(session, ctx, event)
     # Lock the entity first, so two undos of one event serialise and the second sees the first.
     model, _ = AUDITED[event.entity_type]
     entity = session.get(model, int(event.entity_id), with_for_update=True)
@@ -217,11 +265,16 @@ def render_markdown() -> str:
         "",
         "`POST /v1/audit-events/{id}/undo {reason}` restores the entity to the event's `before`"
         " state, as a new event (`action` `undo`, `reverts_event_id` pointing back). Only"
-        " Operations and Admin may undo. It is refused with:",
+        " Operations and Admin may call undo at all (docs/rbac.md), and each action names the"
+        " roles that may undo it (column *undo by* below): user management is Admin's, so"
+        " only an Admin undoes it. An `undo` is undone by the roles of the write at the start"
+        " of its chain. Undo is refused with:",
         "",
         "| status | code | when |",
         "| --- | --- | --- |",
         "| 403 | `forbidden` | the caller's role is not Operations or Admin |",
+        "| 403 | `undo_forbidden` | the caller's role may not undo this action"
+        " (`allowed_roles`) |",
         "| 409 | `entity_changed` | the entity changed since the event (body: `current`) |",
         "| 409 | `already_undone` | the event was already undone (`undone_by_event_id`) |",
         "| 409 | `entity_in_use` | removing a created record would break records that use it |",
@@ -236,15 +289,24 @@ def render_markdown() -> str:
         "Destructive: the write loses or overrides information someone relied on. Undoable:"
         " the write can be reverted from the trail within 24 hours.",
         "",
-        "| action | destructive | undoable | meaning |",
-        "| --- | --- | --- | --- |",
+        "| action | destructive | undoable | undo by | meaning |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for action, rule in ACTIONS.items():
         lines.append(
             f"| `{action}` | {'yes' if rule.destructive else 'no'} |"
-            f" {'yes' if rule.undoable else 'no'} | {rule.description} |"
+            f" {'yes' if rule.undoable else 'no'} | {_undo_by(action, rule)} |"
+            f" {rule.description} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _undo_by(action: str, rule: ActionRule) -> str:
+    if not rule.undoable:
+        return "-"
+    if action == "undo":
+        return "as the undone write"
+    return ", ".join(r for r in ("operations", "admin") if r in rule.undo_roles)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.platform.conftest import ADMIN, OPS, OPS_2, RMC, SUPPLIER
+from tests.platform.conftest import ADMIN, ADMIN_2, OPS, OPS_2, RMC, SUPPLIER
 from tests.platform.harness import Api, booking_state
 
 
@@ -209,3 +209,64 @@ async def test_after_undoing_the_newer_change_the_older_one_can_be_undone(api: A
     restored = await api.booking(booking["id"])
     assert restored["status"] == "awaiting_supplier"
     assert restored["assignee"]["email"] == OPS
+
+
+async def admin_user_write(api: Api, action: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An Admin's user-management write of kind `action`; returns (user, its audit event)."""
+    from tests.platform.test_users import new_user, user_by_email
+
+    if action == "user.create":
+        created = await api.post("/v1/users", ADMIN, json=new_user())
+        assert created.status_code == 201, created.text
+        user = created.json()
+    else:
+        tom = await user_by_email(api, OPS_2)
+        path, body = {
+            "user.change_role": ("role", {"role": "admin", "reason": "Team lead"}),
+            "user.deactivate": ("deactivate", {"reason": "Left the company"}),
+        }[action]
+        changed = await api.post(
+            f"/v1/users/{tom['id']}/{path}", ADMIN, json=body, if_match=tom["version"]
+        )
+        assert changed.status_code == 200, changed.text
+        user = changed.json()
+    (event,) = await api.events(entity_type="user", entity_id=str(user["id"]), limit=1)
+    assert event["action"] == action
+    return user, event
+
+
+@pytest.mark.parametrize("action", ["user.create", "user.change_role", "user.deactivate"])
+async def test_operations_cannot_undo_user_management_writes(api: Api, action: str) -> None:
+    user, event = await admin_user_write(api, action)
+    response = await undo(api, event["id"], as_=OPS)
+
+    assert response.status_code == 403
+    problem = response.json()
+    assert problem["code"] == "undo_forbidden"
+    assert problem["allowed_roles"] == ["admin"]
+    assert "Only Admin may undo" in problem["detail"] and action in problem["detail"]
+    after = await api.get(f"/v1/users/{user['id']}", ADMIN)
+    assert after.status_code == 200 and after.json() == user
+    assert (await undo(api, event["id"], as_=ADMIN_2)).status_code == 200
+
+
+async def test_operations_cannot_undo_an_admins_undo_of_a_role_change(api: Api) -> None:
+    user, event = await admin_user_write(api, "user.change_role")
+    first = await undo(api, event["id"], as_=ADMIN)
+    assert first.status_code == 200, first.text
+    undo_event = first.json()["undo_event"]
+
+    response = await undo(api, undo_event["id"], as_=OPS)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "undo_forbidden"
+    assert (await api.get(f"/v1/users/{user['id']}", ADMIN)).json()["role"] == "operations"
+    assert (await undo(api, undo_event["id"], as_=ADMIN_2)).status_code == 200
+    assert (await api.get(f"/v1/users/{user['id']}", ADMIN)).json()["role"] == "admin"
+
+
+async def test_operations_still_undo_booking_writes(api: Api) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+
+    assert (await undo(api, event["id"], as_=OPS_2)).status_code == 200

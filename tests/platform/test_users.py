@@ -251,3 +251,18 @@ async def test_user_list_filters_and_pages(api: Api) -> None:
     assert ids == sorted(ids) and len(set(ids)) == 10
     inactive = (await api.get("/v1/users", ADMIN, params={"active": False})).json()["items"]
     assert inactive == []
+
+
+async def test_operations_read_user_events_without_identity_subjects(api: Api) -> None:
+    created = (await api.post("/v1/users", ADMIN, json=new_user())).json()
+    params = {"entity_type": "user", "entity_id": str(created["id"])}
+
+    as_ops = (await api.get("/v1/audit-events", OPS, params=params)).json()["items"]
+    as_admin = (await api.get("/v1/audit-events", ADMIN, params=params)).json()["items"]
+
+    assert as_admin[0]["after"]["identities"] == [ENTRA]
+    (event,) = as_ops
+    assert event["after"]["identities"] == [{**ENTRA, "subject": "[redacted]"}]
+    assert event["after"]["email"] == created["email"]  # who was provisioned stays readable
+    one = (await api.get(f"/v1/audit-events/{event['id']}", OPS)).json()
+    assert ENTRA["subject"] not in str(one)
