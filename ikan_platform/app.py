@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm.exc import StaleDataError
 
+from ikan_platform.conditions import etag
 from ikan_platform.db import make_engine, make_sessionmaker
 from ikan_platform.errors import (
     Problem,
@@ -46,12 +47,23 @@ def create_app(settings: PlatformSettings, engine: Engine | None = None) -> Fast
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> Response:
+        # A write that passed If-Match lost to a concurrent one at flush; `conditions` read the
+        # winning state after the rollback, so this 412 carries `current` like any other.
+        current = getattr(request.state, "race_current", None)
+        extra: dict[str, Any] = {}
+        headers = {}
+        if isinstance(current, dict):
+            extra["current"] = current
+            if isinstance(current.get("version"), int):
+                headers["ETag"] = etag(current["version"])
         return problem_response(
             Problem(
                 412,
                 "stale_version",
                 "Changed since you loaded it",
-                detail="Someone changed this record at the same moment; reload it and try again.",
+                detail="Someone changed this record at the same moment; review it and try again.",
+                headers=headers,
+                **extra,
             ),
             request,
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -14,13 +15,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from ikan_platform.errors import Problem
 from ikan_platform.models import IdempotencyRecord, User
 from ikan_platform.services.audit import Actor, WriteContext
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+# Our ETags are strong ("3"); If-Match compares strongly (RFC 9110 13.1.1), so W/ never matches.
+_ETAG = re.compile(r'^\s*"(\d+)"\s*$')
 
 
 def etag(version: int) -> str:
@@ -32,7 +35,8 @@ IfMatchHeader = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description='The ETag you last read, e.g. "3" (428 without it, 412 when stale).',
+        description='The strong ETag you last read, e.g. "3" (428 without it, or with * or a'
+        " weak W/ tag; 412 when stale).",
     ),
 ]
 IdempotencyKeyHeader = Annotated[
@@ -61,7 +65,13 @@ def write_context(request: Request, user: User) -> WriteContext:
 
 
 def check_if_match(request: Request, version: int, current: Callable[[], Any]) -> None:
-    """428 without If-Match; 412 (with the current representation) when it is stale."""
+    """428 without a usable If-Match; 412 (with the current representation) when it is stale.
+
+    `If-Match: *` (any version) and weak tags (`W/"3"`) are refused with 428: both would let a
+    writer who never read the current version overwrite it, which If-Match exists to prevent.
+    `current` is also kept for the race handler (`app.py`): a write that passes this check but
+    loses to a concurrent one at flush answers 412 with the state that won.
+    """
     header = request.headers.get("if-match")
     if header is None:
         raise Problem(
@@ -71,8 +81,17 @@ def check_if_match(request: Request, version: int, current: Callable[[], Any]) -
             detail="Send the ETag you last read in If-Match, so you never overwrite a"
             " change you have not seen.",
         )
-    if header.strip() == "*":
-        return
+    value = header.strip()
+    if value == "*" or value.startswith("W/"):
+        sent = "If-Match: * matches any version" if value == "*" else "A weak ETag (W/...)"
+        raise Problem(
+            428,
+            "if_match_required",
+            "A strong If-Match is required",
+            detail=f"{sent}, so it cannot stop you overwriting a change you have not seen."
+            ' Send the strong ETag you last read from GET, e.g. If-Match: "3".',
+        )
+    request.state.reload_current = current
     match = _ETAG.match(header)
     if match is None or int(match.group(1)) != version:
         raise Problem(
@@ -110,8 +129,9 @@ def idempotent(
     key = request.headers.get("idempotency-key")
     now = request.app.state.settings.clock()
     if key is None:
-        content, headers = action()
-        session.commit()
+        with _race_noted(request, session):
+            content, headers = action()
+            session.commit()
         return JSONResponse(content, status_code=status_code, headers=headers)
     if not 1 <= len(key) <= 200:
         raise Problem(
@@ -150,10 +170,30 @@ def idempotent(
         if replay is None:
             raise
         return _replay(replay, body_hash)
-    content, headers = action()
-    record.response, record.headers = content, headers
-    session.commit()
+    with _race_noted(request, session):
+        content, headers = action()
+        record.response, record.headers = content, headers
+        session.commit()
     return JSONResponse(content, status_code=status_code, headers=headers)
+
+
+@contextmanager
+def _race_noted(request: Request, session: Session) -> Iterator[None]:
+    """On a lost race (the version moved between If-Match and flush), keep the winning state.
+
+    The optimistic lock raises StaleDataError at flush; the handler in app.py answers 412. It
+    runs after this session is gone, so the current representation is read here, after the
+    rollback, and left on the request for it.
+    """
+    try:
+        yield
+    except StaleDataError:
+        session.rollback()
+        reload = getattr(request.state, "reload_current", None)
+        if reload is not None:
+            with suppress(ObjectDeletedError):  # deleted meanwhile: nothing current to show
+                request.state.race_current = reload()
+        raise
 
 
 def _find(session: Session, user_id: int, key: str) -> IdempotencyRecord | None:

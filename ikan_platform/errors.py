@@ -94,8 +94,15 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "id_token_replayed": (401, "This ID token was already exchanged once; sign in again."),
     "nonce_invalid": (401, "The sign-in nonce is unknown, expired or already used."),
     # conditional and idempotent writes
-    "if_match_required": (428, "Send If-Match with the ETag you last read."),
-    "stale_version": (412, "Changed since you read it; `current` holds the new state."),
+    "if_match_required": (
+        428,
+        'Send If-Match with the strong ETag you last read (`*` and weak `W/"..."` are refused).',
+    ),
+    "stale_version": (
+        412,
+        "Changed since you read it (or by a write at the same moment); `current` holds the"
+        " new state.",
+    ),
     "invalid_idempotency_key": (400, "The Idempotency-Key must be 1 to 200 characters."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used for a different request."),
     # lists

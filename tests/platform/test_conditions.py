@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select, text
 
 from ikan_platform.models import AuditEvent, IdempotencyRecord
 from tests.platform.conftest import OPS, OPS_2
@@ -58,13 +59,64 @@ async def test_two_operators_never_overwrite_each_other(api: Api) -> None:
     assert now["status"] == "new" and now["assignee"]["email"] == OPS
 
 
-async def test_weak_and_wildcard_etags(api: Api) -> None:
+@pytest.mark.parametrize("sent", ["*", 'W/"{version}"', ' W/"{version}" '])
+async def test_wildcard_and_weak_if_match_are_refused(api: Api, sent: str) -> None:
     booking = await new_booking(api)
-    weak = f'W/"{booking["version"]}"'
-    assert (await api.post(f"/v1/bookings/{booking['id']}/claim", OPS, if_match=weak)).is_success
-    assert (await api.post(f"/v1/bookings/{booking['id']}/release", OPS, if_match="*")).is_success
+    if_match = sent.format(version=booking["version"])
+
+    response = await api.post(f"/v1/bookings/{booking['id']}/claim", OPS, if_match=if_match)
+
+    assert response.status_code == 428
+    problem = response.json()
+    assert problem["code"] == "if_match_required"
+    assert "strong ETag" in problem["detail"]
+    assert (await api.booking(booking["id"]))["assignee"] is None
+
+
+async def test_an_unreadable_if_match_is_stale(api: Api) -> None:
+    booking = await new_booking(api)
     junk = await api.post(f"/v1/bookings/{booking['id']}/claim", OPS, if_match="banana")
     assert junk.status_code == 412
+    assert junk.json()["current"] == await api.booking(booking["id"])
+
+
+async def test_a_write_that_loses_a_race_at_flush_gets_412_with_the_winning_state(
+    api: Api, platform_app: Any
+) -> None:
+    """Another writer commits between our If-Match check and our UPDATE (real SQL, no mock)."""
+    booking = await new_booking(api)
+    audit_before = audit_count(platform_app)
+    engine = platform_app.state.engine
+    raced: list[bool] = []
+
+    def other_writer_first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if raced or not statement.lstrip().upper().startswith("UPDATE BOOKINGS"):
+            return
+        raced.append(True)
+        with engine.begin() as other:
+            other.execute(
+                text(
+                    "UPDATE bookings SET version = version + 1, status_reason = 'Taken by phone'"
+                    " WHERE id = :id"
+                ),
+                {"id": booking["id"]},
+            )
+
+    event.listen(engine, "before_cursor_execute", other_writer_first)
+    try:
+        headers = await api.headers(OPS, **{"If-Match": f'"{booking["version"]}"'})
+        response = await api.oracle.post(f"/v1/bookings/{booking['id']}/claim", headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", other_writer_first)
+
+    assert raced and response.status_code == 412, response.text
+    problem = response.json()
+    assert problem["code"] == "stale_version"
+    now = await api.booking(booking["id"])
+    assert now["version"] == booking["version"] + 1 and now["assignee"] is None
+    assert problem["current"] == now
+    assert response.headers["etag"] == f'"{now["version"]}"'
+    assert audit_count(platform_app) == audit_before
 
 
 async def test_a_replay_returns_the_first_response_and_writes_nothing(
