@@ -1,13 +1,17 @@
 """The one audit path: every write to an audited entity goes through `record_change`.
 
 In the same transaction as the write it records actor (id, email, role), server time, action,
-entity type and id, the entity's state before and after, and the request id. A `before_flush`
-guard refuses to flush any change to an audited table that was not recorded, so no code path can
-write without leaving an audit event.
+entity type and id, the entity's state before and after, and the request id. Two guards keep
+every write on that path: `before_flush` refuses to flush any change to an audited object that
+was not recorded, and `do_orm_execute` refuses INSERT, UPDATE and DELETE statements (ORM-enabled
+bulk `update(Booking)`, Core `update(bookings)`, or `text("UPDATE bookings ...")`) aimed at an
+audited table through a Session, since those never pass through an object. SQL sent on a raw
+connection (migrations, test fixtures) is outside any Session and is not checked.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,7 +19,9 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
 
 from ikan_platform.models import AuditEvent, Booking, BookingNote, DeletionRequest, Identity, User
 from ikan_platform.schemas import iso
@@ -286,6 +292,38 @@ def _refuse_unaudited_writes(session: Session, _context: object, _instances: obj
             if obj in session.dirty and not session.is_modified(obj):
                 continue
             raise UnauditedWrite(f"{type(obj).__name__} written without an audit event")
+
+
+AUDITED_TABLES = frozenset(m.__table__.name for m in (*ENTITY_TYPE_OF, *OWNED_ROWS))
+# The first table an SQL string writes to: INSERT INTO t, UPDATE [ONLY] t, DELETE FROM [ONLY] t.
+_TEXT_WRITE = re.compile(
+    r"^\s*(?:WITH\b.*?\)\s*)?(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?"
+    r'(?:"?\w+"?\.)?"?(\w+)"?',
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _written_table(statement: Any) -> str | None:
+    """The table an INSERT/UPDATE/DELETE statement (ORM, Core or text) writes to, if any."""
+    if isinstance(statement, TextClause):
+        match = _TEXT_WRITE.match(statement.text)
+        return match.group(1).lower() if match else None
+    if isinstance(statement, UpdateBase):
+        return getattr(statement.table, "name", None)
+    return None
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_writes(state: ORMExecuteState) -> None:
+    """A bulk statement changes rows without loading them, so it could never be recorded."""
+    if state.session.info.get("bulk_import"):
+        return
+    table = _written_table(state.statement)
+    if table in AUDITED_TABLES:
+        raise UnauditedWrite(
+            f"bulk write to the audited table {table!r}: change each row through"
+            " services/audit.py (record_change, record_create, record_delete)"
+        )
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -255,8 +255,10 @@ def render_markdown() -> str:
         " transaction: the actor (id, email, role), the server time (UTC), the action, the"
         " entity type and id, the entity's full state before and after, the reason when one"
         " was given, and the request id (all writes of one request share it; send"
-        " `X-Request-Id` to choose it). A guard refuses to flush any change to an audited table"
-        " that did not go through that path. One write of one entity is one event.",
+        " `X-Request-Id` to choose it). Guards refuse to flush any change to an audited table"
+        " that did not go through that path, and any bulk INSERT, UPDATE or DELETE statement"
+        " (ORM, Core or SQL text) sent to an audited table through a session. One write of one"
+        " entity is one event.",
         "",
         "`GET /v1/audit-events` filters by `entity_type`, `entity_id`, `actor_id`, `action`,"
         " `request_id`, and a time range `since` (inclusive) / `until` (exclusive), newest first.",

@@ -7,9 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, text, update
 
-from ikan_platform.models import AuditEvent, Booking
+from ikan_platform.models import (
+    AuditEvent,
+    Booking,
+    BookingNote,
+    DeletionRequest,
+    Identity,
+    RefreshToken,
+    User,
+)
 from ikan_platform.services import undo
 from ikan_platform.services.audit import UnauditedWrite
 from tests.platform.conftest import ADMIN, OPS, OPS_2
@@ -106,6 +114,37 @@ def test_a_write_that_skips_the_audit_path_is_refused(platform_app: Any) -> None
         booking.status = "cancelled"
         with pytest.raises(UnauditedWrite):
             session.commit()
+
+
+BULK_WRITES = {
+    "orm update": lambda: update(Booking).values(status="cancelled"),
+    "orm update of one row": lambda: update(User).where(User.id == 1).values(role="admin"),
+    "orm delete": lambda: delete(BookingNote),
+    "orm insert": lambda: insert(DeletionRequest).values(reference="DR-X"),
+    "identities": lambda: delete(Identity),
+    "core update": lambda: update(Booking.__table__).values(status="cancelled"),
+    "text update": lambda: text("update bookings set status = 'cancelled'"),
+    "text delete": lambda: text('DELETE FROM "users" WHERE id = 1'),
+    "text insert": lambda: text("  INSERT INTO public.booking_notes (body) VALUES ('x')"),
+}
+
+
+@pytest.mark.parametrize("statement", sorted(BULK_WRITES))
+def test_a_bulk_write_to_an_audited_table_is_refused(platform_app: Any, statement: str) -> None:
+    with platform_app.state.sessionmaker() as session:
+        before = session.scalars(select(Booking.status).order_by(Booking.id)).all()
+        with pytest.raises(UnauditedWrite, match="bulk write to the audited table"):
+            session.execute(BULK_WRITES[statement]())
+        session.rollback()
+        assert session.scalars(select(Booking.status).order_by(Booking.id)).all() == before
+        assert session.get(User, 1) is not None
+
+
+def test_bulk_writes_to_other_tables_still_work(platform_app: Any) -> None:
+    with platform_app.state.sessionmaker() as session:
+        session.execute(update(RefreshToken).values(revoked_at=None))
+        session.execute(text("UPDATE outbox_messages SET status = 'queued'"))
+        session.rollback()
 
 
 def test_the_audit_checker_catches_a_wrong_state() -> None:
