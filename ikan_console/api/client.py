@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from ikan_console.api.errors import IkanError, MalformedResponse, PlatformUnreachable, error_for
+from ikan_console.api.errors import (
+    ApiError,
+    IkanError,
+    MalformedResponse,
+    PlatformUnreachable,
+    SessionExpired,
+    error_for,
+)
 from ikan_console.api.models import (
     AuditEvent,
     Booking,
@@ -29,7 +36,7 @@ from ikan_console.api.models import (
     UndoResult,
     User,
 )
-from ikan_console.api.session_auth import PlatformAuth
+from ikan_console.api.session_auth import REFUSED, PlatformAuth
 
 M = TypeVar("M", bound=BaseModel)
 USER_AGENT = "ikan-console/0.1"
@@ -62,7 +69,7 @@ class PlatformClient:
         on_tokens: Callable[[Tokens | None], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.auth = PlatformAuth(on_tokens)
+        self.auth = PlatformAuth(on_tokens, base_path=httpx.URL(self.base_url).path)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -174,7 +181,17 @@ class PlatformClient:
     async def resume(self, refresh_token: str) -> User:
         """Restore a session from a stored platform refresh token (the platform rotates it)."""
         body = {"refresh_token": refresh_token}
-        tokens = _parse(Tokens, await self._send("POST", "/v1/auth/refresh", json=body))
+        try:
+            response = await self._send("POST", "/v1/auth/refresh", json=body)
+        except (ApiError, MalformedResponse) as error:
+            if getattr(error, "status", None) in REFUSED:
+                raise SessionExpired("Your session has ended.", hint="Sign in again.") from None
+            # A 5xx, a gateway's 429 or 404: nothing was said about the session, so keep it.
+            raise PlatformUnreachable(
+                "The platform could not resume your session just now.",
+                hint="Your sign-in is kept; try again in a moment.",
+            ) from None
+        tokens = _parse(Tokens, response)
         self.auth.set_tokens(tokens)
         return tokens.user
 

@@ -6,24 +6,35 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 
 import httpx
+from pydantic import ValidationError
 
-from ikan_console.api.errors import SessionExpired
+from ikan_console.api.errors import MalformedResponse, PlatformUnreachable, SessionExpired
 from ikan_console.api.models import Tokens
 
-_NO_AUTH_PATHS = ("/v1/auth/exchange", "/v1/auth/refresh", "/v1/auth/logout", "/v1/auth/nonce")
+REFRESH_PATH = "/v1/auth/refresh"
+_NO_AUTH_PATHS = ("/v1/auth/exchange", REFRESH_PATH, "/v1/auth/logout", "/v1/auth/nonce")
+# The platform refuses a refresh token with 401 (docs/errors.md: refresh_refused); 400 is the
+# OAuth spelling of the same refusal (invalid_grant). Anything else (a 5xx, a 429 from a gateway,
+# a 404 from a proxy) says nothing about the session, so the stored tokens are kept.
+REFUSED = frozenset({400, 401})
 
 
 class PlatformAuth(httpx.Auth):
     """Adds the access token; on a 401, refreshes once, retries once, else raises SessionExpired.
 
     A lock makes concurrent requests that all see a 401 share one refresh, so a rotating
-    refresh token is never spent twice.
+    refresh token is never spent twice. `base_path` is the API URL's path (``/ikan`` for
+    ``https://host/ikan``): the platform's routes live under it.
     """
 
-    def __init__(self, on_tokens: Callable[[Tokens | None], None] | None = None) -> None:
+    def __init__(
+        self, on_tokens: Callable[[Tokens | None], None] | None = None, base_path: str = ""
+    ) -> None:
         self.tokens: Tokens | None = None
         self._on_tokens = on_tokens
         self._lock = asyncio.Lock()
+        self._base_path = base_path.rstrip("/")
+        self._no_auth = frozenset(self._base_path + path for path in _NO_AUTH_PATHS)
 
     def set_tokens(self, tokens: Tokens | None) -> None:
         """Start or end a session (and tell the token store)."""
@@ -35,7 +46,7 @@ class PlatformAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Send with the current token; refresh and retry once on 401."""
-        if request.url.path in _NO_AUTH_PATHS:
+        if request.url.path in self._no_auth:
             yield request
             return
         sent_with = self.tokens
@@ -50,18 +61,37 @@ class PlatformAuth(httpx.Auth):
             if self.tokens is sent_with:  # nobody refreshed while we waited
                 refresh = httpx.Request(
                     "POST",
-                    request.url.copy_with(path="/v1/auth/refresh", query=None),
+                    request.url.copy_with(path=self._base_path + REFRESH_PATH, query=None),
                     json={"refresh_token": sent_with.refresh_token},
                 )
+                # A transport error here propagates to the client as PlatformUnreachable, with
+                # the tokens untouched: offline is not signed out.
                 refreshed = yield refresh
                 await refreshed.aread()  # overriding async_auth_flow means reading bodies here
-                if refreshed.status_code != 200:
+                if refreshed.status_code in REFUSED:
                     self.set_tokens(None)
                     raise SessionExpired("Your session has ended.", hint="Sign in again.")
-                self.set_tokens(Tokens.model_validate(refreshed.json()))
+                if refreshed.status_code != 200:
+                    raise PlatformUnreachable(
+                        "The platform could not renew your session just now "
+                        f"({refreshed.status_code}).",
+                        hint="You are still signed in; try again in a moment.",
+                    )
+                self.set_tokens(_tokens(refreshed))
             if self.tokens is None:
                 raise SessionExpired("Your session has ended.", hint="Sign in again.")
             request.headers["Authorization"] = f"Bearer {self.tokens.access_token}"
         response = yield request
         if response.status_code == 401:
             raise SessionExpired("The platform refused the renewed session.", hint="Sign in again.")
+
+
+def _tokens(response: httpx.Response) -> Tokens:
+    """The renewed session, or MalformedResponse (the old tokens stay: nothing was refused)."""
+    try:
+        return Tokens.model_validate(response.json())
+    except (ValueError, ValidationError):
+        raise MalformedResponse(
+            "The platform's answer to a session renewal did not match the API contract.",
+            hint="The console may be older than the platform; update it.",
+        ) from None
