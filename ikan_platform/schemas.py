@@ -90,6 +90,13 @@ class UserAdminOut(BaseModel):
     identities: list[IdentityOut]
 
 
+class AssignablePage(BaseModel):
+    """A keyset page of the staff who can hold bookings, by name."""
+
+    items: list[UserOut]
+    next_cursor: str | None
+
+
 class UserPage(BaseModel):
     """A keyset page of users, by id."""
 

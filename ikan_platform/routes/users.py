@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ikan_platform.conditions import (
@@ -31,14 +31,15 @@ from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, en
 from ikan_platform.routes.auth import user_out
 from ikan_platform.schemas import (
     MAX_ID,
+    AssignablePage,
     ReasonIn,
     Role,
     RoleChangeIn,
     UserAdminOut,
     UserCreateIn,
-    UserOut,
     UserPage,
 )
+from ikan_platform.search import contains
 from ikan_platform.security import current_user, get_session
 from ikan_platform.services.audit import IDENTITIES, record_change, record_create, snapshot
 
@@ -54,15 +55,33 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/assignable-users", operation_id="list_assignable_users", response_model=list[UserOut])
-def list_assignable_users(user: UserDep, session: SessionDep) -> list[dict]:
-    """Active Operations and Admin staff, who can hold bookings."""
+@router.get(
+    "/assignable-users", operation_id="list_assignable_users", response_model=AssignablePage
+)
+def list_assignable_users(
+    request: Request,
+    user: UserDep,
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> dict:
+    """Active Operations and Admin staff, who can hold bookings, by name (keyset pages)."""
+    secret = request.app.state.secret
+    conditions = [User.active.is_(True), User.role.in_(("operations", "admin"))]
+    scope = "assignable"
+    if cursor:
+        last_name, last_id = decode_cursor(secret, scope, cursor)
+        conditions.append(
+            or_(User.name > last_name, and_(User.name == last_name, User.id > last_id))
+        )
     rows = session.scalars(
-        select(User)
-        .where(User.active.is_(True), User.role.in_(("operations", "admin")))
-        .order_by(User.name)
+        select(User).where(*conditions).order_by(User.name, User.id).limit(limit + 1)
     ).all()
-    return [user_out(u) for u in rows]
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor(secret, scope, [items[-1].name, items[-1].id])
+    return {"items": [user_out(u) for u in items], "next_cursor": next_cursor}
 
 
 def admin_view(user: User) -> dict[str, Any]:
@@ -96,8 +115,7 @@ def list_users(
     if active is not None:
         conditions.append(User.active.is_(active))
     if q and q.strip():
-        pattern = f"%{q.strip().lower()}%"
-        conditions.append(or_(func.lower(User.email).like(pattern), User.name.ilike(pattern)))
+        conditions.append(or_(contains(User.email, q), contains(User.name, q)))
     scope = f"users:{role}:{active}:{q}"
     if cursor:
         (last_id,) = decode_cursor(secret, scope, cursor)

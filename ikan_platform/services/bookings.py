@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ikan_platform.errors import Problem
 from ikan_platform.models import Booking, Client, Supplier, User
 from ikan_platform.schemas import iso
+from ikan_platform.search import contains
 
 OPEN_STATUSES = ("new", "awaiting_supplier", "needs_attention", "on_hold")
 
@@ -71,10 +72,7 @@ def sla_breached(condition_now: datetime) -> ColumnElement[bool]:
 
 
 def _contains(q: str) -> Callable[[Any], ColumnElement[bool]]:
-    text = q.strip().lower()
-    # The user's text is matched literally: % and _ are not wildcards to someone searching.
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return lambda column: func.lower(column).like(pattern, escape="\\")
+    return lambda column: contains(column, q)
 
 
 def suppliers_matching(session: Session, q: str) -> list[int]:

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, or_
 
+from ikan_platform.search import ESCAPE, escape_like
+
 ERASED = "[erased]"
 
 
@@ -74,11 +76,7 @@ def like_any(column: Any, needles: Iterable[str]) -> ColumnElement[bool]:
         forms.add(needle.lower())
         forms.add(json.dumps(needle.lower())[1:-1])
     conditions = [
-        func.lower(column).like(
-            "%" + f.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-            escape="\\",
-        )
-        for f in sorted(forms)
+        func.lower(column).like("%" + escape_like(f) + "%", escape=ESCAPE) for f in sorted(forms)
     ]
     return or_(*conditions) if conditions else false()
 

@@ -143,7 +143,7 @@ async def test_deactivation_stops_the_users_tokens_at_once(api: Api) -> None:
     )
     assert sign_in.status_code == 403
     assert sign_in.json()["code"] == "user_deactivated"
-    assignable = (await api.get("/v1/assignable-users", OPS)).json()
+    assignable = (await api.get("/v1/assignable-users", OPS)).json()["items"]
     assert OPS_2 not in [u["email"] for u in assignable]
 
 
@@ -266,3 +266,47 @@ async def test_operations_read_user_events_without_identity_subjects(api: Api) -
     assert event["after"]["email"] == created["email"]  # who was provisioned stays readable
     one = (await api.get(f"/v1/audit-events/{event['id']}", OPS)).json()
     assert ENTRA["subject"] not in str(one)
+
+
+async def test_assignable_users_come_in_keyset_pages_by_name(api: Api) -> None:
+    for n in range(3):  # more staff than one small page holds
+        body = new_user(
+            email=f"a{n}@ikan.example",
+            name="Alex Same",
+            identity={**ENTRA, "subject": f"alex-{n}"},
+        )
+        assert (await api.post("/v1/users", ADMIN, json=body)).status_code == 201
+    whole = (await api.get("/v1/assignable-users", OPS, params={"limit": 200})).json()
+    assert whole["next_cursor"] is None
+
+    paged, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await api.get("/v1/assignable-users", OPS, params=params)).json()
+        paged += page["items"]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert paged == whole["items"] and pages == (len(paged) + 1) // 2
+    assert [(u["name"], u["id"]) for u in paged] == sorted((u["name"], u["id"]) for u in paged)
+    assert {u["role"] for u in paged} == {"operations", "admin"}
+    assert [u["name"] for u in paged].count("Alex Same") == 3
+    assert (await api.get("/v1/assignable-users", OPS, params={"limit": 201})).status_code == 422
+    forged = await api.get("/v1/assignable-users", OPS, params={"cursor": cursor or "abc"})
+    assert forged.status_code == 400 and forged.json()["code"] == "invalid_cursor"
+
+
+async def test_user_search_takes_wildcards_and_backslashes_literally(api: Api) -> None:
+    odd = new_user(email="ana_lu@ikan.example", name="Ana Lu (100%) \\ night shift")
+    created = (await api.post("/v1/users", ADMIN, json=odd)).json()
+
+    async def found(q: str) -> list[str]:
+        response = await api.get("/v1/users", ADMIN, params={"q": q, "limit": 200})
+        assert response.status_code == 200, response.text
+        return [u["email"] for u in response.json()["items"]]
+
+    for q in ("%", "_", "\\", "0%)", "a_l", "\\ n"):
+        assert await found(q) == [created["email"]], q
+    assert await found("%%") == await found("a%u") == await found("\\%") == []
