@@ -224,9 +224,15 @@ class PlatformClient:
         )
 
     async def assignable_users(self) -> list[User]:
-        """Active Operations and Admin staff, who can hold bookings."""
-        response = await self._send("GET", "/v1/assignable-users")
-        return [_parse_obj(User, u) for u in _json_list(response)]
+        """Active Operations and Admin staff, who can hold bookings (all pages: a team is small)."""
+        team: list[User] = []
+        cursor: str | None = None
+        while True:
+            page = await self._get(Page[User], "/v1/assignable-users", cursor=cursor, limit=200)
+            team += page.items
+            if page.next_cursor is None:
+                return team
+            cursor = page.next_cursor
 
     async def booking(self, booking_id: int) -> Booking:
         """One booking, fresh."""
