@@ -77,7 +77,7 @@ async def login(profile: Profile, settings: ConsoleSettings, method: Any) -> int
             say(f"But the sign-in could not be saved: {warning}")
             return EXIT_FAILED
         return EXIT_OK
-    except (SignInFailed, IkanError) as error:
+    except (SignInFailed, IkanError, TokenStoreUnavailable) as error:
         say(f"Sign-in failed: {error}")
         return EXIT_FAILED
     finally:
@@ -91,6 +91,9 @@ async def logout(profile: Profile, settings: ConsoleSettings, method: Any) -> in
         return failed
     try:
         confirmed = await keeper.log_out_stored(client)
+    except TokenStoreUnavailable as error:
+        say(f"Not signed out of profile {profile.name}: {error}")
+        return EXIT_FAILED
     except IkanError as error:
         say(f"Stored tokens deleted, but the platform refused the sign-out: {error}")
         return EXIT_FAILED
@@ -116,7 +119,7 @@ async def whoami(profile: Profile, settings: ConsoleSettings, method: Any) -> in
     except PlatformUnreachable as error:
         say(f"Profile {profile.name}: the platform is unreachable ({error}). Your sign-in is kept.")
         return EXIT_FAILED
-    except IkanError as error:
+    except (IkanError, TokenStoreUnavailable) as error:
         say(f"Profile {profile.name}: {error}")
         return EXIT_FAILED
     finally:

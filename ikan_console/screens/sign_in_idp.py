@@ -4,7 +4,8 @@ States, one at a time (`state`): ``starting`` (opening the keychain), ``restorin
 stored session), ``choose`` (how to sign in), ``working`` (silent sign-in or the exchange),
 ``browser`` (waiting for the browser, URL shown), ``device_code`` (code and URL shown),
 ``error`` (a refusal in words, then the choices again), ``offline`` (the platform is unreachable;
-the stored sign-in is kept), ``no_keychain`` (no safe store, and how to opt in). The identity
+the stored sign-in is kept), ``no_keychain`` (no safe store, and how to opt in; or a keychain that
+refused a read, e.g. locked: unlock it and press r). The identity
 provider's blocking calls run in threads (see `SessionKeeper`); their progress arrives here
 through `browser_opened` / `device_code`, called from those threads.
 """
@@ -22,6 +23,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from ikan_console.api.errors import IkanError, PlatformUnreachable
 from ikan_console.api.models import CONSOLE_ROLES, User
@@ -32,11 +34,13 @@ from ikan_console.session import SessionKeeper, SignInFailed, refusal_message
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 WAITING = frozenset({"browser", "device_code", "working"})
+SPINNING = frozenset({"starting", "restoring", "working"})
 OPT_IN = (
     "To keep your sign-in in a file that only your user can read (less safe than a keychain), "
     "set IKAN_INSECURE_TOKEN_FILE=1, or put insecure_token_file = true in config.toml, and start "
     "the console again. The header will say so while you work."
 )
+UNLOCK = "Unlock your keychain, then press r to try again; or sign in for this session only."
 
 
 class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
@@ -67,6 +71,8 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
         self.keeper = keeper
         self._reason = reason
         self._url = ""
+        # The keychain exists but refused a read (locked, or failing): retrying can help.
+        self._locked = False
 
     def compose(self) -> ComposeResult:
         """Message, loading, prompt box, choices, hint."""
@@ -90,7 +96,7 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
 
     def watch_state(self, state: str) -> None:
         """Show only the parts of this state; offer the keys that work in it."""
-        self.query_one("#loading").display = state in ("starting", "restoring", "working")
+        self.query_one("#loading").display = state in SPINNING
         self.query_one("#prompt").display = state in ("browser", "device_code")
         self.query_one("#methods").display = state in ("choose", "error", "no_keychain")
         hints = {
@@ -98,7 +104,7 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
             f"{round(self.keeper.browser_timeout / 60)} minutes",
             "device_code": "Esc cancels",
             "offline": "r tries again",
-            "no_keychain": OPT_IN,
+            "no_keychain": UNLOCK if self._locked else OPT_IN,
         }
         hint = self.query_one("#hint", Static)
         hint.update(hints.get(state, self._store_note()))
@@ -116,7 +122,7 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
         if action == "copy_link":
             return self.state == "browser"
         if action == "retry":
-            return self.state == "offline"
+            return self.state == "offline" or (self.state == "no_keychain" and self._locked)
         return True
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -147,6 +153,16 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
         options.highlighted = 0
         self._say(text, error=error)
         self.state = "no_keychain" if no_keychain else ("error" if error else "choose")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """After a crash (reported by `ReportsWorkerFailures`), never leave the panel spinning."""
+        if event.state is WorkerState.ERROR and self.state in SPINNING:
+            self._choose("Sign-in stopped on an unexpected problem; please try again.", error=True)
+
+    def _keychain_failed(self, error: TokenStoreUnavailable) -> None:
+        """A keychain that refused a read: say so, offer a retry and a session-only sign-in."""
+        self._locked = True
+        self._choose(str(error), error=True, no_keychain=True)
 
     def browser_opened(self, url: str) -> None:
         """From the sign-in thread: show the URL while the browser does its part."""
@@ -208,13 +224,18 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
         """Open the token store, then resume a stored session or offer to sign in."""
         configure_logging()
         self.state = "starting"
+        self._locked = False
         try:
             await asyncio.to_thread(self.keeper.open_store)
         except TokenStoreUnavailable as error:
             self._choose(str(error), error=True, no_keychain=True)
             return
         note = self._reason or ""
-        stored = await asyncio.to_thread(self.keeper.stored, PLATFORM_REFRESH_TOKEN)
+        try:
+            stored = await asyncio.to_thread(self.keeper.stored, PLATFORM_REFRESH_TOKEN)
+        except TokenStoreUnavailable as error:
+            self._keychain_failed(error)
+            return
         if stored and not self._reason:
             self.state = "restoring"
             self._say("Resuming your session…")
@@ -224,6 +245,9 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
             except PlatformUnreachable as error:
                 self._say(f"{error} Your sign-in is kept.", error=True)
                 self.state = "offline"
+                return
+            except TokenStoreUnavailable as error:
+                self._keychain_failed(error)
                 return
             except IkanError as error:
                 self._choose(error.message, error=True)
@@ -251,6 +275,9 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
             return
         except IkanError as error:
             self._choose(error.message, error=True)
+            return
+        except TokenStoreUnavailable as error:
+            self._keychain_failed(error)
             return
         await self._enter(user)
 

@@ -165,6 +165,30 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             raise keyring.errors.PasswordDeleteError(username)
 
 
+class LockedKeyring(MemoryKeyring):
+    """A real keychain that is locked: reads raise `KeyringLocked` until `locked` is cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.locked = True
+
+    def get_password(self, service: str, username: str) -> str | None:
+        """Refuse while locked, as the Secret Service does for a locked collection."""
+        if self.locked:
+            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+        return super().get_password(service, username)
+
+
+@pytest.fixture
+def locked_keyring() -> Iterator[LockedKeyring]:
+    """Install a locked keychain as the process keyring for one test."""
+    previous = keyring.get_keyring()
+    backend = LockedKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
     """Install an in-memory keychain as the process keyring for one test."""

@@ -28,8 +28,10 @@ from ikan_console.auth.token_store import (
 from tests.auth._idp import ENTRA_CLIENT_ID, TENANT, EntraIdp
 from tests.auth._platform import ADMIN, entra_identity, idp_settings, served
 from tests.auth.conftest import (  # noqa: F401
+    LockedKeyring,
     entra_idp,
     live_clock,
+    locked_keyring,
     memory_keyring,
     restore_logging,
 )
@@ -169,6 +171,21 @@ def no_keychain() -> Iterator[None]:
 def test_login_without_a_keychain_says_how_to_opt_in(config, no_keychain, capsys, restore_logging):
     assert run(config, "login") == 2
     assert "IKAN_INSECURE_TOKEN_FILE=1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["whoami", "login", "logout"])
+def test_a_locked_keychain_is_explained_without_a_traceback_and_keeps_the_sign_in(
+    config, locked_keyring: LockedKeyring, capsys, restore_logging, command: str
+) -> None:
+    locked_keyring.entries[("ikan-console", f"corp/{PLATFORM_REFRESH_TOKEN}")] = "v1:kept"
+
+    assert run(config, command) == 2
+
+    err = capsys.readouterr().err
+    assert "Could not read from the keychain (LockedKeyring: KeyringLocked)" in err
+    assert "Unlock it and try again" in err and "Traceback" not in err
+    locked_keyring.locked = False
+    assert stored(PLATFORM_REFRESH_TOKEN) == "kept"
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,11 @@ from ikan_console.widgets.session_bar import SessionBar
 from tests.auth._idp import ENTRA_CLIENT_ID, TENANT, EntraIdp, mint_id_token
 from tests.auth._platform import entra_identity, google_identity
 from tests.auth.conftest import (  # noqa: F401
+    LockedKeyring,
     entra_idp,
     google_idp,
     live_clock,
+    locked_keyring,
     memory_keyring,
 )
 from tests.console.pilot_steps import settle
@@ -199,6 +201,46 @@ async def test_opting_in_to_the_file_store_is_shown_in_the_header(
         assert "tokens: file (less safe)" in app.screen.query_one(SessionBar).render().plain
     token_file = tmp_path / "ikan-console" / "insecure-tokens" / "tokens.json"
     assert token_file.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_locked_keychain_is_explained_and_r_resumes_once_it_is_unlocked(
+    console_platform, entra_idp, alice, locked_keyring: LockedKeyring, clock
+):
+    session = await signed_in_directly(console_platform, entra_idp)
+    entry = ("ikan-console", f"prod/{PLATFORM_REFRESH_TOKEN}")
+    locked_keyring.entries[entry] = "v1:" + session["refresh_token"]
+    app, _ = entra_console(console_platform, entra_idp, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        assert panel(app).state == "no_keychain"  # not spinning forever
+        assert not panel(app).query_one("#loading").display
+        assert "Could not read from the keychain (LockedKeyring: KeyringLocked)" in message(app)
+        assert "Unlock your keychain, then press r to try again" in hint(app)
+
+        locked_keyring.locked = False
+        await pilot.press("r")
+        await settle(pilot)
+
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.user.email == "alice@corp.example"
+
+
+async def test_with_a_locked_keychain_a_session_only_sign_in_still_works(
+    console_platform, entra_idp, alice, locked_keyring: LockedKeyring, clock, monkeypatch
+):
+    BrowserStandIn("alice", verify=entra_idp.ca_file).install(monkeypatch)
+    app, keeper = entra_console(console_platform, entra_idp, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert panel(app).state == "no_keychain"
+
+        await pilot.press("enter")  # "for this session only"
+        await settle(pilot)
+
+        assert isinstance(app.screen, MainScreen), message(app)
+        assert keeper.store is not None and keeper.store.label == "not saved"
+    assert locked_keyring.entries == {}  # nothing was written to the locked keychain
 
 
 async def test_the_stored_session_is_resumed_at_start_without_signing_in(
