@@ -46,6 +46,7 @@ POLICY: dict[str, frozenset[str]] = {
     "get_audit_event": OPS,
     "undo_audit_event": OPS,
     "list_deletion_requests": OPS,
+    "create_deletion_request": OPS,
     "get_deletion_request": OPS,
     "preview_deletion_request": OPS,
     "verify_deletion_request": OPS,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from ikan_platform.schemas import DeletionRequestOut, Strict
+from ikan_platform.schemas import DeletionRequestOut, RowId, Strict
 
 VerificationMethod = Literal[
     "signed_in_account", "email_confirmation", "id_document", "client_hr_confirmation", "other"
 ]
+Channel = Literal["email", "letter", "web_form", "phone"]
 RequestState = Literal["received", "verifying", "ready", "approved", "completed", "rejected"]
 ScopeAction = Literal["erase", "pseudonymise", "retain"]
 CategoryKey = Literal[
@@ -42,6 +43,25 @@ class DeletionRequestDetailPage(BaseModel):
 
     items: list[DeletionRequestDetail]
     next_cursor: str | None
+
+
+class DeletionRequestIn(Strict):
+    """A newly received deletion request: who asks, through which channel, and when it arrived.
+
+    The 30-day deadline runs from `received_at` (GDPR Art. 12(3)), so give the day the request
+    reached ikan (a letter's date of receipt, not its writing); it defaults to now and may not lie
+    in the future. `note` (what arrived, where it is filed) is kept as the reason of the audit
+    event `deletion_request.create`; never copy identity-document numbers into it.
+    """
+
+    subject_name: str = Field(min_length=1, max_length=200)
+    subject_email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    client_id: RowId | None = Field(default=None, description="The subject's employer, if known.")
+    channel: Channel
+    received_at: AwareDatetime | None = Field(
+        default=None, description="When the request arrived (with a UTC offset); default now."
+    )
+    note: str | None = Field(default=None, min_length=3, max_length=2000)
 
 
 class MarkReadyIn(Strict):

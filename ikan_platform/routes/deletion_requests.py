@@ -20,6 +20,7 @@ from ikan_platform.conditions import (
     conditional_write,
     etag,
     idempotent,
+    idempotent_create,
     write_context,
 )
 from ikan_platform.errors import Problem
@@ -30,6 +31,7 @@ from ikan_platform.schemas_deletion import (
     DeletionPreview,
     DeletionRequestDetail,
     DeletionRequestDetailPage,
+    DeletionRequestIn,
     ExtendIn,
     MarkReadyIn,
     RequestState,
@@ -146,6 +148,40 @@ def list_deletion_requests(
         "items": [serialize_request(session, r, now) for r in items],
         "next_cursor": next_cursor,
     }
+
+
+@router.post(
+    "/deletion-requests",
+    operation_id="create_deletion_request",
+    response_model=DeletionRequestDetail,
+    status_code=201,
+    dependencies=[Depends(idempotent_create)],
+    summary="Record a newly received request",
+    description="Creates the request in state `received`, due 30 days after `received_at`"
+    " (default now; never in the future). Audited as `deletion_request.create`, with `note` as"
+    " the event's reason.",
+)
+def create_deletion_request(
+    body: DeletionRequestIn, request: Request, user: UserDep, session: SessionDep
+) -> JSONResponse:
+    """Record a deletion request as it arrives (email, letter, web form or phone)."""
+
+    def run() -> tuple[dict, dict[str, str]]:
+        ctx = write_context(request, user)
+        dr = workflow.receive(
+            session,
+            ctx,
+            subject_name=body.subject_name,
+            subject_email=body.subject_email,
+            client_id=body.client_id,
+            channel=body.channel,
+            received_at=body.received_at,
+            note=body.note,
+        )
+        headers = {"ETag": etag(dr.version), "Location": f"/v1/deletion-requests/{dr.id}"}
+        return serialize_request(session, dr, ctx.now), headers
+
+    return idempotent(request, session, user, body, run, status_code=201)
 
 
 def _load(session: Session, request_id: int) -> DeletionRequest:

@@ -7,6 +7,7 @@ Identity is attested by whoever marks the request ready; the approver must be so
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,15 @@ from sqlalchemy.orm import Session
 
 from ikan_platform.conditions import IDEMPOTENCY_TTL
 from ikan_platform.errors import Problem
-from ikan_platform.models import AuditEvent, DeletionRequest, User
+from ikan_platform.models import AuditEvent, Client, DeletionRequest, User
 from ikan_platform.schemas import iso
 from ikan_platform.services import erasure, notices, retention
-from ikan_platform.services.audit import ENTITY_TYPE_OF, WriteContext, record_change
+from ikan_platform.services.audit import (
+    ENTITY_TYPE_OF,
+    WriteContext,
+    record_change,
+    record_create,
+)
 
 OPEN_STATES = ("received", "verifying", "ready", "approved")
 STATES = (*OPEN_STATES, "completed", "rejected")
@@ -40,6 +46,71 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reject": (OPEN_STATES, "reject it"),
     "extend": (OPEN_STATES, "extend its deadline"),
 }
+
+
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(
+        422,
+        "validation_failed",
+        "The request is not valid",
+        detail=f"body.{field}: {message}",
+        errors=[{"loc": ["body", field], "msg": message}],
+    )
+
+
+def _new_reference(session: Session, received_at: datetime) -> str:
+    """DR-<received date>-<6 random hex digits>: readable, and unique without a counter.
+
+    A counter would need a lock shared by every platform process; a clash of the random part
+    on one day is checked here, and a concurrent one would fail the unique index (nothing saved).
+    """
+    while True:
+        reference = f"DR-{received_at:%Y%m%d}-{secrets.token_hex(3).upper()}"
+        if session.scalar(select(DeletionRequest.id).where(DeletionRequest.reference == reference)):
+            continue
+        return reference
+
+
+def receive(
+    session: Session,
+    ctx: WriteContext,
+    *,
+    subject_name: str,
+    subject_email: str,
+    client_id: int | None,
+    channel: str,
+    received_at: datetime | None,
+    note: str | None,
+) -> DeletionRequest:
+    """Record a newly received request (state `received`, due 30 days after receipt), audited.
+
+    `received_at` defaults to the server's now and may not be later than it; the deadline is
+    always worked out here, never taken from the caller.
+    """
+    if received_at is None:
+        received_at = ctx.now
+    try:
+        received_at = received_at.astimezone(ctx.now.tzinfo)
+    except OverflowError:
+        raise _invalid("received_at", "outside the years 1 to 9999 in UTC") from None
+    if received_at > ctx.now:
+        raise _invalid("received_at", f"lies in the future (server time is {iso(ctx.now)})")
+    if not subject_name.strip():
+        raise _invalid("subject_name", "is blank")
+    if client_id is not None and session.get(Client, client_id) is None:
+        raise _invalid("client_id", f"no client {client_id}")
+    dr = DeletionRequest(
+        reference=_new_reference(session, received_at),
+        subject_name=subject_name.strip(),
+        subject_email=subject_email.strip().lower(),
+        client_id=client_id,
+        channel=channel,
+        status="received",
+        received_at=received_at,
+        due_at=received_at + timedelta(days=RESPONSE_DAYS),
+    )
+    record_create(session, ctx, dr, "deletion_request.create", reason=note)
+    return dr
 
 
 def original_due(dr: DeletionRequest) -> datetime:
