@@ -11,10 +11,22 @@ DELETE under /v1/, except sign-in) is checked like an auditor would:
 
 The oracle reads entities through the public GET routes (as an admin), not through the audit
 code's own snapshot function, so a write that records the wrong state fails the test.
+
+Executing a deletion request is checked by its own rule (`_check_erasure`), because the erasure
+rewrites the trail it joins (docs/deletion-requests.md). It must leave exactly the entities the
+preview (read just before) said it would change, one event each, plus the request's own event:
+
+- `erasure.pseudonymise` per changed booking, note or account: `after` equals the entity as GET
+  shows it now; `before` continues the entity's (rewritten) history, except that each field the
+  erasure changed reads "[erased]", and neither holds the subject's email;
+- `deletion_request.execute` for the request: `before` and `after` equal what GET showed before
+  and shows after, except `subject_name` / `subject_email`, which read as the pseudonym (the
+  request record keeps the subject's name as proof; its audit trail does not).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +39,8 @@ from ikan_platform.models import AuditEvent
 
 ORACLE_EMAIL = "sofia.marin@ikan.example"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_EXECUTE = re.compile(r"^/v1/deletion-requests/(\d+)/execute$")
+ERASED = "[erased]"
 _ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 _TARGETS = (
     (re.compile(r"^/v1/bookings/(\d+)/notes$"), None),  # creates a note
@@ -116,6 +130,21 @@ class _Pending:
     max_event_id: int
     target: tuple[str, str] | None
     before: dict[str, Any] | None
+    preview: dict[str, Any] | None = None  # an execute's scope, read just before it
+
+
+def assert_erased_before(before: dict[str, Any] | None, previous: dict[str, Any] | None) -> None:
+    """An erasure's `before`: the previous state, with (only) the changed fields as "[erased]"."""
+    assert before is not None and previous is not None, "an erasure changes an existing record"
+    assert set(before) == set(previous), f"erasure before has other fields: {sorted(before)}"
+    erased = [k for k, v in before.items() if v == ERASED]
+    assert erased, "an erasure event must mark what it erased"
+    differing = {
+        k: (before[k], previous[k])
+        for k in before
+        if k not in erased and normalise(before[k]) != normalise(previous[k])
+    }
+    assert not differing, f"erasure before does not continue the history: {differing}"
 
 
 @dataclass
@@ -139,6 +168,7 @@ class Api:
             event_hooks={"request": [self._before_write], "response": [self._after_write]},
         )
         self.oracle = httpx.AsyncClient(transport=transport, base_url="http://platform")
+        self.checked_events = 0
 
     async def aclose(self) -> None:
         """Close both clients."""
@@ -285,7 +315,15 @@ class Api:
             return
         target = await self._target(request)
         before = await self.state(*target) if target else None
-        self._pending[id(request)] = _Pending(self._max_event_id(), target, before)
+        pending = _Pending(self._max_event_id(), target, before)
+        execute = _EXECUTE.match(request.url.path)
+        if execute:
+            auth = {"Authorization": f"Bearer {await self.token(ORACLE_EMAIL)}"}
+            scope = await self.oracle.get(
+                f"/v1/deletion-requests/{execute.group(1)}/preview", headers=auth
+            )
+            pending.preview = scope.json() if scope.status_code == 200 else None
+        self._pending[id(request)] = pending
 
     async def _after_write(self, response: httpx.Response) -> None:
         pending = self._pending.pop(id(response.request), None)
@@ -300,8 +338,12 @@ class Api:
             if pending.target:
                 assert normalise(await self.state(*pending.target)) == normalise(pending.before)
             return
-        await self._check_events(response, pending, events)
+        if pending.preview is not None:
+            await self._check_erasure(response, pending, events)
+        else:
+            await self._check_events(response, pending, events)
         self.checked_writes += 1
+        self.checked_events += len(events)
 
     async def _check_events(
         self, response: httpx.Response, pending: _Pending, events: list[AuditEvent]
@@ -324,3 +366,45 @@ class Api:
                     f"{event.action}: before does not continue the entity's history"
                 )
             assert_state_matches(event.after, await self.state(*key))
+
+    async def _check_erasure(
+        self, response: httpx.Response, pending: _Pending, events: list[AuditEvent]
+    ) -> None:
+        path = response.request.url.path
+        assert pending.target is not None and pending.before is not None and pending.preview
+        entities = [(e.entity_type, e.entity_id) for e in events]
+        assert len(set(entities)) == len(entities), f"{path}: several events for one entity"
+        assert {e.request_id for e in events} == {response.headers["x-request-id"]}
+        changing = {
+            (item["entity_type"], item["entity_id"])
+            for category in pending.preview["categories"]
+            for item in category["items"]
+            if item["erase_fields"]
+        }
+        assert set(entities) == changing | {pending.target}, (
+            f"{path}: events for {sorted(entities)}, the preview said {sorted(changing)}"
+        )
+        reference = pending.before["reference"]
+        pseudonym = {
+            "subject_name": f"Erased subject ({reference})",
+            "subject_email": f"erased.{reference.lower()}@erased.invalid",
+        }
+        email = pending.before["subject_email"].lower()
+        for event in events:
+            key = (event.entity_type, event.entity_id)
+            known, previous_after = self._previous_after(event)
+            assert email not in json.dumps([event.before, event.after]).lower(), (
+                f"{event.action} on {key} keeps the subject's email"
+            )
+            if key == pending.target:
+                assert event.action == "deletion_request.execute"
+                assert_state_matches(event.before, {**pending.before, **pseudonym})
+                assert known and normalise(event.before) == normalise(previous_after)
+                shown = await self.state(*key)
+                assert shown is not None and shown["status"] == "completed"
+                assert_state_matches(event.after, {**shown, **pseudonym})
+            else:
+                assert event.action == "erasure.pseudonymise"
+                assert known, f"erased {key} had no history"
+                assert_erased_before(event.before, previous_after)
+                assert_state_matches(event.after, await self.state(*key))

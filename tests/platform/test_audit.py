@@ -21,7 +21,7 @@ from ikan_platform.models import (
 from ikan_platform.services import undo
 from ikan_platform.services.audit import UnauditedWrite
 from tests.platform.conftest import ADMIN, OPS, OPS_2
-from tests.platform.harness import Api, assert_state_matches
+from tests.platform.harness import Api, assert_erased_before, assert_state_matches
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,6 +145,17 @@ def test_bulk_writes_to_other_tables_still_work(platform_app: Any) -> None:
         session.execute(update(RefreshToken).values(revoked_at=None))
         session.execute(text("UPDATE outbox_messages SET status = 'queued'"))
         session.rollback()
+
+
+def test_the_erasure_checker_catches_a_wrong_before() -> None:
+    previous = {"id": 1, "traveller_name": "Ana", "status": "new", "version": 2}
+    assert_erased_before({**previous, "traveller_name": "[erased]"}, previous)
+    with pytest.raises(AssertionError, match="does not continue"):
+        assert_erased_before({**previous, "traveller_name": "[erased]", "status": "x"}, previous)
+    with pytest.raises(AssertionError, match="must mark"):
+        assert_erased_before(previous, previous)
+    with pytest.raises(AssertionError, match="other fields"):
+        assert_erased_before({"id": 1, "traveller_name": "[erased]"}, previous)
 
 
 def test_the_audit_checker_catches_a_wrong_state() -> None:

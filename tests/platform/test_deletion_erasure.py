@@ -5,9 +5,9 @@ Carlos Jankowski, whose only booking (BK-105, confirmed) runs until March 2027 a
 one else has; request 9 (DR-20261004, approved) is about Kwame Silva, whose confirmed stay ends on
 2027-02-14, and another traveller is also called Kwame Silva.
 
-Executing goes through the app's unchecked client: the audit-checking harness compares each new
-event with the history before it, and an erasure rewrites that history on purpose. These tests
-check the erasure's own audit events instead.
+Executing goes through the audit-checking harness, whose erasure rule (tests/platform/harness.py,
+`_check_erasure`) checks one event per entity the preview named, with before/after as documented;
+these tests check what the erasure leaves behind.
 """
 
 from __future__ import annotations
@@ -37,11 +37,10 @@ def subject(platform_app: Any, request_id: int) -> tuple[str, str, list[int]]:
 
 
 async def execute(api: Api, request_id: int, key: str | None = None) -> httpx.Response:
-    """Execute an approved request as Ops (unchecked client, see the module docstring)."""
+    """Execute an approved request as Ops (the harness checks its audit events)."""
     version = (await api.get(f"/v1/deletion-requests/{request_id}", OPS)).json()["version"]
-    extra = {"If-Match": f'"{version}"', **({"Idempotency-Key": key} if key else {})}
-    return await api.oracle.post(
-        f"/v1/deletion-requests/{request_id}/execute", headers=await api.headers(OPS, **extra)
+    return await api.post(
+        f"/v1/deletion-requests/{request_id}/execute", OPS, if_match=version, key=key
     )
 
 
@@ -140,10 +139,13 @@ async def test_execute_erases_what_nothing_requires_and_leaves_no_trace_of_the_s
     assert (categories["bookings"]["erase"], categories["user_account"]["erase"]) == (1, 1)
     assert categories["booking_notes"]["erase"] == categories["booking_notes"]["pseudonymise"] == 1
     assert categories["replay_cache"]["pseudonymise"] == 1  # the cancel's cached response
+    checked = api.checked_events
 
     response = await execute(api, CARLOS)
 
     assert response.status_code == 200, response.text
+    # The harness checked one event each: booking, both notes, the account, the request.
+    assert api.checked_events - checked == 5
     done = response.json()
     assert done["status"] == "completed" and done["completed_at"] == "2026-12-01T09:30:00Z"
     # The request and its written confirmation are the only places that still name them.
