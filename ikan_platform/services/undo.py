@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from ikan_platform.errors import Problem
 from ikan_platform.models import AuditEvent
@@ -184,16 +185,14 @@ def undo(
     if not same_state(event.entity_type, current, event.after) or _behind_a_barrier(
         session, event
     ):
-        raise Problem(
-            409,
-            "entity_changed",
-            "Changed since",
-            detail="The record was changed after this event; undoing would overwrite"
-            " the newer change. Review its current state.",
-            current=current,
-        )
+        raise _changed_since(current)
     try:
         return _restore(session, ctx, event, entity, reason)
+    except StaleDataError:
+        # A write committed between our read and our flush (SQLite has no row lock to stop
+        # it; PostgreSQL's FOR UPDATE above does): the same refusal as a change seen earlier.
+        session.rollback()
+        raise _changed_since(snapshot(session.get(model, int(event.entity_id)))) from None
     except IntegrityError:
         session.rollback()
         raise Problem(
@@ -203,6 +202,17 @@ def undo(
             detail="Undoing this would remove or duplicate a record that other records now"
             " use (for example a user who has since signed in or holds bookings).",
         ) from None
+
+
+def _changed_since(current: dict[str, Any] | None) -> Problem:
+    return Problem(
+        409,
+        "entity_changed",
+        "Changed since",
+        detail="The record was changed after this event; undoing would overwrite"
+        " the newer change. Review its current state.",
+        current=current,
+    )
 
 
 def _behind_a_barrier(session: Session, event: AuditEvent) -> bool:

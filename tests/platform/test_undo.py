@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tests.platform.conftest import ADMIN, ADMIN_2, OPS, OPS_2, RMC, SUPPLIER
 from tests.platform.harness import Api, booking_state
@@ -270,3 +273,59 @@ async def test_operations_still_undo_booking_writes(api: Api) -> None:
     event = await cancelled_event(api, booking["id"])
 
     assert (await undo(api, event["id"], as_=OPS_2)).status_code == 200
+
+
+async def test_an_undo_racing_a_concurrent_write_never_overwrites_it(
+    api: Api, platform_app: Any
+) -> None:
+    """Another writer strikes between the undo's checks and its UPDATE (real SQL, no mock).
+
+    PostgreSQL: the undo holds the row (FOR UPDATE), so the other writer cannot get in and the
+    undo goes through. SQLite has no row lock: the other writer commits first, and the undo
+    answers 409 entity_changed with the state that won, never a 412 or a lost write.
+    """
+    booking = await first_booking(api, "awaiting_supplier")
+    event = await cancelled_event(api, booking["id"])
+    engine = platform_app.state.engine
+    outcome: list[str] = []
+    struck: list[bool] = []  # once only: the other writer's own UPDATE must not strike again
+
+    def other_writer_first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if struck or not statement.lstrip().upper().startswith("UPDATE BOOKINGS"):
+            return
+        struck.append(True)
+        try:
+            with engine.begin() as other:
+                if other.dialect.name == "postgresql":
+                    other.execute(text("SET LOCAL lock_timeout = '300ms'"))
+                other.execute(
+                    text(
+                        "UPDATE bookings SET version = version + 1,"
+                        " status_reason = 'Client called: keep it cancelled' WHERE id = :id"
+                    ),
+                    {"id": booking["id"]},
+                )
+            outcome.append("committed")
+        except OperationalError:
+            outcome.append("blocked")
+
+    sa_event.listen(engine, "before_cursor_execute", other_writer_first)
+    try:
+        headers = await api.headers(ADMIN)
+        response = await api.oracle.post(
+            f"/v1/audit-events/{event['id']}/undo", headers=headers, json={"reason": "Mistake"}
+        )
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", other_writer_first)
+
+    now = await api.booking(booking["id"])
+    if outcome == ["committed"]:
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "entity_changed"
+        assert response.json()["current"] == booking_state(now)
+        assert now["status"] == "cancelled"
+        assert now["status_reason"] == "Client called: keep it cancelled"
+    else:
+        assert outcome == ["blocked"] and engine.dialect.name == "postgresql"
+        assert response.status_code == 200, response.text
+        assert now["status"] == "awaiting_supplier"
