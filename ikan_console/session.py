@@ -24,6 +24,7 @@ from ikan_console.api.errors import PlatformUnreachable, SessionExpired
 from ikan_console.api.models import ROLE_LABELS, Tokens, User
 from ikan_console.auth.entra import (
     DEFAULT_TIMEOUT_SECONDS,
+    Attempt,
     DeviceCodePrompt,
     EntraSignIn,
     SignInResult,
@@ -105,6 +106,7 @@ class SessionKeeper:
     store: TokenStore | None = None
     other_profiles: tuple[str, ...] = ()
     _sign_in: Any = field(default=None, init=False, repr=False)
+    _attempt: Attempt | None = field(default=None, init=False, repr=False)
     _writer: ThreadPoolExecutor = field(init=False, repr=False)
     _write_error: str | None = field(default=None, init=False)
 
@@ -192,10 +194,25 @@ class SessionKeeper:
         await self.flush()
         return user
 
+    def begin(self) -> Attempt:
+        """A new sign-in attempt for `sign_in`; one still waiting is cancelled first.
+
+        Create it as soon as the user asks to sign in: `cancel` then reaches this attempt in
+        whichever step it is (silent sign-in, the nonce, the browser, the exchange).
+        """
+        self.cancel()
+        self._attempt = Attempt()
+        return self._attempt
+
     async def sign_in(
-        self, client: PlatformClient, events: SignInEvents, method: Method = "auto"
+        self,
+        client: PlatformClient,
+        events: SignInEvents,
+        method: Method = "auto",
+        attempt: Attempt | None = None,
     ) -> User:
         """Identity provider, then the platform exchange; raise `SignInFailed` or `IkanError`."""
+        attempt = attempt or self.begin()
         sign_in = self._provider()
         nonce: str | None = None
         if isinstance(sign_in, GoogleSignIn):
@@ -206,9 +223,12 @@ class SessionKeeper:
                 nonce,
                 timeout=self.browser_timeout,
                 on_auth_url=events.browser_opened,
+                attempt=attempt,
             )
         else:
-            result = await self._entra(sign_in, events, method)
+            result = await self._entra(sign_in, events, method, attempt)
+        if attempt.cancelled.is_set():  # e.g. Esc while a silent sign-in was finishing
+            raise SignInFailed(SignInStatus.CANCELLED, "Sign-in cancelled.")
         if not result.ok:
             message = result.message or "Sign-in did not finish."
             if result.status is SignInStatus.BLOCKED:
@@ -216,25 +236,35 @@ class SessionKeeper:
             raise SignInFailed(result.status, message)
         if result.refresh_token:
             self._queue(IDP_REFRESH_TOKEN, result.refresh_token)
-        return await client.exchange(self.provider, result.id_token or "", result.nonce or nonce)
+        user = await client.exchange(self.provider, result.id_token or "", result.nonce or nonce)
+        if attempt.cancelled.is_set():  # cancelled during the exchange: end that session again
+            await client.sign_out()
+            raise SignInFailed(SignInStatus.CANCELLED, "Sign-in cancelled.")
+        return user
 
-    async def _entra(self, sign_in: EntraSignIn, events: SignInEvents, method: Method) -> Any:
+    async def _entra(
+        self, sign_in: EntraSignIn, events: SignInEvents, method: Method, attempt: Attempt
+    ) -> Any:
         if method == "auto":
             stored = await asyncio.to_thread(self.stored, IDP_REFRESH_TOKEN)
             result: SignInResult = await asyncio.to_thread(sign_in.silent, stored)
             if result.ok or result.status is SignInStatus.OFFLINE:
                 return result
             method = "device_code" if self.use_device_code() else "browser"
+        # Both return CANCELLED at once when the attempt was cancelled meanwhile.
         if method == "device_code":
-            return await asyncio.to_thread(sign_in.device_code, events.device_code)
+            return await asyncio.to_thread(sign_in.device_code, events.device_code, attempt)
         return await asyncio.to_thread(
-            sign_in.interactive, timeout=self.browser_timeout, on_auth_url=events.browser_opened
+            sign_in.interactive,
+            timeout=self.browser_timeout,
+            on_auth_url=events.browser_opened,
+            attempt=attempt,
         )
 
     def cancel(self) -> None:
-        """Stop the identity provider's wait (browser or device code); safe from any thread."""
-        if self._sign_in is not None:
-            self._sign_in.cancel()
+        """Stop the sign-in attempt in progress, whichever step it is at; safe from any thread."""
+        if self._attempt is not None:
+            self._attempt.cancel()
 
     async def sign_out(self, client: PlatformClient) -> None:
         """Revoke on the platform (best effort), forget both refresh tokens and the MSAL cache."""

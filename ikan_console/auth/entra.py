@@ -10,6 +10,9 @@ plus the IdP refresh token to keep in the token store. Decisions, after AUTH-NOT
   opens the browser itself, so the TUI can show the URL, refuse text-mode browsers and cancel:
   cancel and timeout post an error carrying the flow's state to the receiver, which ends the wait
   at once with no thread left behind.
+- Cancel belongs to an `Attempt` the caller may create before the flow starts (`SessionKeeper`
+  does, when the user picks a way to sign in): a cancel pressed while the attempt is still in an
+  earlier step (silent sign-in, the platform nonce) sticks, and no browser opens afterwards.
 - Device code polls one request at a time, sleeping on our own cancel event: MSAL's own
   cancel (``expires_at = 0``) reports ``authorization_pending``, not "cancelled".
 - A network failure is `SignInStatus.OFFLINE`, never "signed out".
@@ -100,6 +103,12 @@ class Attempt:
     timed_out: bool = False
     interrupt: Callable[[], None] | None = None
 
+    def cancel(self) -> None:
+        """Stop this attempt from any thread without blocking; later steps see `cancelled`."""
+        self.cancelled.set()
+        if self.interrupt is not None:
+            threading.Thread(target=self.interrupt, daemon=True).start()
+
 
 def should_use_device_code(
     environ: Mapping[str, str] | None = None, platform: str | None = None
@@ -168,10 +177,7 @@ class EntraSignIn:
 
     def cancel(self) -> None:
         """Stop the attempt in progress, from any thread without blocking; it ends `CANCELLED`."""
-        attempt = self._attempt
-        attempt.cancelled.set()
-        if attempt.interrupt is not None:
-            threading.Thread(target=attempt.interrupt, daemon=True).start()
+        self._attempt.cancel()
 
     def silent(self, refresh_token: str | None = None) -> SignInResult:
         """A fresh ID token without UI: cached account first, then a stored IdP refresh token."""
@@ -199,11 +205,14 @@ class EntraSignIn:
         open_browser: bool = True,
         on_auth_url: Callable[[str], None] | None = None,
         login_hint: str | None = None,
+        attempt: Attempt | None = None,
     ) -> SignInResult:
         """Authorization code + PKCE through the browser and a loopback port, with timeout."""
         from msal.oauth2cli.authcode import AuthCodeReceiver
 
-        attempt = self._attempt = Attempt()
+        attempt = self._attempt = attempt or Attempt()
+        if attempt.cancelled.is_set():
+            return _cancelled()
         try:
             app = self.app()
             with AuthCodeReceiver(port=0) as receiver:
@@ -222,10 +231,10 @@ class EntraSignIn:
                 try:
                     if on_auth_url is not None:
                         on_auth_url(flow["auth_uri"])
+                    if attempt.cancelled.is_set():  # before the browser: it must not open
+                        return _cancelled()
                     if open_browser:
                         open_url(flow["auth_uri"])
-                    if attempt.cancelled.is_set():
-                        return _cancelled()
                     response = receiver.get_auth_response(state=flow["state"], timeout=None)
                 finally:
                     timer.cancel()
@@ -242,9 +251,13 @@ class EntraSignIn:
             return _signed_in(result, nonce=flow.get("nonce"))
         return _from_error(result)
 
-    def device_code(self, on_prompt: Callable[[DeviceCodePrompt], None]) -> SignInResult:
+    def device_code(
+        self, on_prompt: Callable[[DeviceCodePrompt], None], attempt: Attempt | None = None
+    ) -> SignInResult:
         """Device code flow: `on_prompt` gets the code to show, then this polls until done."""
-        attempt = self._attempt = Attempt()
+        attempt = self._attempt = attempt or Attempt()
+        if attempt.cancelled.is_set():
+            return _cancelled()
         try:
             app = self.app()
             flow = app.initiate_device_flow(scopes=self.scopes)

@@ -64,10 +64,7 @@ class GoogleSignIn:
 
     def cancel(self) -> None:
         """Stop the attempt in progress (from any thread, without blocking it)."""
-        attempt = self._attempt
-        attempt.cancelled.set()
-        if attempt.interrupt is not None:
-            threading.Thread(target=attempt.interrupt, daemon=True).start()
+        self._attempt.cancel()
 
     def interactive(
         self,
@@ -76,6 +73,7 @@ class GoogleSignIn:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         open_browser: bool = True,
         on_auth_url: Callable[[str], None] | None = None,
+        attempt: Attempt | None = None,
     ) -> SignInResult:
         """Browser sign-in carrying the platform's `nonce`; returns the raw ID token."""
         from google_auth_oauthlib.flow import WSGITimeoutError
@@ -84,13 +82,15 @@ class GoogleSignIn:
         # Google answers "email" with ".../userinfo.email": the same grant, but oauthlib would
         # raise "Scope has changed" without this (it is read at token time, so set it here).
         os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
-        attempt = self._attempt = Attempt()
+        attempt = self._attempt = attempt or Attempt()
+        if attempt.cancelled.is_set():
+            return SignInResult(SignInStatus.CANCELLED, message="Sign-in cancelled.")
 
         def announce(url: str, state: str, redirect_uri: str) -> None:
             attempt.interrupt = lambda: _send_error(redirect_uri, state)
             if on_auth_url is not None:
                 on_auth_url(url)
-            if open_browser:
+            if open_browser and not attempt.cancelled.is_set():  # never after a cancel
                 open_url(url)
             if attempt.cancelled.is_set():
                 # Queued on the listening socket; answered as soon as the wait starts.

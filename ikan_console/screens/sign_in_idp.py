@@ -205,8 +205,10 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
         self.sign_in(method)
 
     def action_cancel(self) -> None:
-        """Stop waiting for the browser or the device code."""
+        """Stop the sign-in in progress (the browser or device-code wait, or an earlier step)."""
         self.keeper.cancel()
+        if self.state == "working":
+            self._say("Cancelling…")
 
     def action_copy_link(self) -> None:
         """Put the sign-in link on the clipboard (for a browser on this computer)."""
@@ -261,12 +263,14 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
     @work(exclusive=True, group="idp-sign-in", exit_on_error=False)
     async def sign_in(self, method: str) -> None:
         """Identity provider, then the platform; any refusal is shown in words."""
-        self.keeper.cancel()  # an earlier wait, if any, must not linger
+        # A new attempt (an earlier wait, if any, is cancelled): from here Esc stops this one,
+        # whichever step it is at, and no browser opens after it.
+        attempt = self.keeper.begin()
         self.state = "working"
         self._say(f"Signing in with {self.keeper.provider_label}…")
         try:
             client = await self.app.ensure_client()
-            user = await self.keeper.sign_in(client, self, method)  # type: ignore[arg-type]
+            user = await self.keeper.sign_in(client, self, method, attempt)  # type: ignore[arg-type]
         except SignInFailed as failure:
             if failure.status is SignInStatus.CANCELLED:
                 self._choose("Sign-in cancelled.")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from ikan_console.auth import entra
-from ikan_console.auth.entra import EntraSignIn, SignInStatus
+from ikan_console.auth.entra import Attempt, EntraSignIn, SignInStatus
 from ikan_platform.identity import IdentityError, nonce_hash, verify_id_token
 from tests.auth._idp import ENTRA_CLIENT_ID, TENANT, EntraIdp, run_in_thread
 from tests.auth.conftest import FakeBrowser
@@ -88,6 +88,42 @@ def test_cancel_ends_the_browser_wait_at_once_and_frees_the_port(entra_idp) -> N
     port = int(parse_qs(urlsplit(urls[0]).query)["redirect_uri"][0].rsplit(":", 1)[1])
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_cancel_after_the_link_is_shown_means_no_browser_is_launched(
+    entra_idp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    launched: list[str] = []
+    monkeypatch.setattr(entra, "open_url", launched.append)
+    attempt = Attempt()
+
+    result = sign_in(entra_idp).interactive(
+        timeout=20, on_auth_url=lambda url: attempt.cancel(), attempt=attempt
+    )
+
+    assert result.status is SignInStatus.CANCELLED
+    assert launched == []
+
+
+@pytest.mark.parametrize("flow", ["browser", "device_code"])
+def test_an_attempt_cancelled_in_an_earlier_step_never_starts_the_flow(
+    entra_idp, monkeypatch: pytest.MonkeyPatch, flow: str
+) -> None:
+    launched: list[str] = []
+    monkeypatch.setattr(entra, "open_url", launched.append)
+    attempt = Attempt()
+    attempt.cancel()  # Esc while, say, the silent sign-in was still running
+    shown: list[object] = []
+
+    if flow == "browser":
+        result = sign_in(entra_idp).interactive(
+            timeout=20, on_auth_url=shown.append, attempt=attempt
+        )
+    else:
+        result = sign_in(entra_idp).device_code(shown.append, attempt)
+
+    assert result.status is SignInStatus.CANCELLED
+    assert shown == [] and launched == []
 
 
 def test_browser_flow_times_out_instead_of_waiting_forever(entra_idp) -> None:

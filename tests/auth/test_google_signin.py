@@ -7,7 +7,10 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 
+from ikan_console.auth import google
+from ikan_console.auth.entra import Attempt
 from ikan_console.auth.google import GoogleSignIn, unverified_claims
 from ikan_platform.identity import nonce_hash, verify_id_token
 from tests.auth._idp import GOOGLE_CLIENT_ID, run_in_thread
@@ -88,6 +91,38 @@ def test_cancel_pressed_before_the_browser_opens_still_cancels(google_idp) -> No
     )
 
     assert result.status == "cancelled"
+
+
+def test_cancel_after_the_link_is_shown_means_no_browser_is_launched(
+    google_idp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    launched: list[str] = []
+    monkeypatch.setattr(google, "open_url", launched.append)
+    attempt = Attempt()
+
+    result = sign_in(google_idp).interactive(
+        NONCE, timeout=20, on_auth_url=lambda url: attempt.cancel(), attempt=attempt
+    )
+
+    assert result.status == "cancelled"
+    assert launched == []
+
+
+def test_an_attempt_cancelled_while_the_nonce_was_fetched_never_starts(
+    google_idp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    launched: list[str] = []
+    monkeypatch.setattr(google, "open_url", launched.append)
+    attempt = Attempt()
+    attempt.cancel()
+    shown: list[str] = []
+
+    result = sign_in(google_idp).interactive(
+        NONCE, timeout=20, on_auth_url=shown.append, attempt=attempt
+    )
+
+    assert result.status == "cancelled"
+    assert shown == [] and launched == []
 
 
 def test_sign_in_times_out(google_idp) -> None:

@@ -111,13 +111,8 @@ def idp_console(
     **keeper: Any,
 ) -> tuple[IkanApp, SessionKeeper]:
     """The console App for `profile`, bound to the test's platform app."""
-    session = SessionKeeper(
-        profile,
-        make_sign_in=make_sign_in,
-        use_device_code=lambda: False,
-        other_profiles=PROFILES,
-        **keeper,
-    )
+    keeper.setdefault("use_device_code", lambda: False)  # a browser, unless a test says not
+    session = SessionKeeper(profile, make_sign_in=make_sign_in, other_profiles=PROFILES, **keeper)
 
     def open_client() -> PlatformClient:
         if api_url is not None:  # a real address (e.g. one nobody listens on)

@@ -8,6 +8,7 @@ tokens the real provider issued; only the user's browser is played by the test.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 
+from ikan_console.auth.entra import EntraSignIn, SignInResult
 from ikan_console.auth.token_store import (
     IDP_REFRESH_TOKEN,
     PLATFORM_REFRESH_TOKEN,
@@ -26,6 +28,7 @@ from ikan_console.screens.sign_in import SignInScreen
 from ikan_console.widgets.session_bar import SessionBar
 from tests.auth._idp import ENTRA_CLIENT_ID, TENANT, EntraIdp, mint_id_token
 from tests.auth._platform import entra_identity, google_identity
+from tests.auth._scripted_entra import ScriptedEntra, error
 from tests.auth.conftest import (  # noqa: F401
     LockedKeyring,
     entra_idp,
@@ -369,3 +372,101 @@ async def test_an_unprovisioned_user_is_told_what_the_admin_needs(
         assert panel(app).state == "error"
         assert "no ikan account is linked" in message(app)
         assert f"issuer {entra_idp.base}/{TENANT}/v2.0 and subject oid-alice" in message(app)
+
+
+class HeldSilentSignIn(EntraSignIn):
+    """The real Entra sign-in, whose silent step waits until the test lets it go (slow network)."""
+
+    def __init__(self, idp: EntraIdp) -> None:
+        super().__init__(
+            TENANT, ENTRA_CLIENT_ID, authority_base=idp.base, exclude_scopes=("offline_access",)
+        )
+        self.in_silent = threading.Event()
+        self.release = threading.Event()
+
+    def silent(self, refresh_token: str | None = None) -> SignInResult:
+        """Wait for `release`, then try the cached account and stored token as usual."""
+        self.in_silent.set()
+        self.release.wait(10)
+        return super().silent(refresh_token)
+
+
+async def test_escape_while_signing_in_sticks_and_no_browser_opens_afterwards(
+    console_platform, entra_idp, alice, memory_keyring, clock, monkeypatch
+):
+    browser = BrowserStandIn("alice", verify=entra_idp.ca_file).install(monkeypatch)
+    held = HeldSilentSignIn(entra_idp)
+    profile = entra_profile(entra_idp.base)
+    app, _ = idp_console(console_platform, profile, lambda _: held, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # saved account first: the silent step is under way
+        assert await asyncio.to_thread(held.in_silent.wait, 10)
+        await pilot.pause()
+        assert panel(app).state == "working"
+
+        await pilot.press("escape")
+        held.release.set()  # silent finds nothing; the browser would be next
+        await settle(pilot)
+
+        assert panel(app).state == "choose"
+        assert message(app) == "Sign-in cancelled."
+    assert browser.urls == []  # the browser never opened
+    assert stored(memory_keyring, PLATFORM_REFRESH_TOKEN) is None
+
+
+def scripted_console(platform_app, clock, microsoft: ScriptedEntra):  # type: ignore[no-untyped-def]
+    """The console on ``prod`` against a scripted Microsoft, on a machine with no usable browser."""
+    signin = EntraSignIn(TENANT, ENTRA_CLIENT_ID, http_client=microsoft)
+    profile = entra_profile("https://login.microsoftonline.com")
+    app, _ = idp_console(
+        platform_app, profile, lambda _: signin, clock=clock, use_device_code=lambda: True
+    )
+    return app, signin
+
+
+async def test_auto_sign_in_without_a_usable_browser_shows_a_device_code(
+    platform_app, memory_keyring, clock, monkeypatch
+):
+    browser = BrowserStandIn(None).install(monkeypatch)
+    microsoft = ScriptedEntra([error("authorization_pending")] * 30)
+    app, signin = scripted_console(platform_app, clock, microsoft)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert "(saved account, else device code)" in str(
+                panel(app).query_one("#methods").get_option_at_index(0).prompt
+            )
+
+            await pilot.press("enter")  # the first choice: saved account, else ...
+            assert await asyncio.to_thread(microsoft.polled.wait, 10)
+            await pilot.pause()
+
+            assert panel(app).state == "device_code"
+            assert "ABCD-EFGH" in prompt(app) and "microsoft.com/devicelogin" in prompt(app)
+    finally:
+        signin.cancel()
+    assert browser.urls == []
+
+
+async def test_escape_in_the_device_code_state_cancels_and_returns_to_the_choice(
+    platform_app, memory_keyring, clock, monkeypatch
+):
+    BrowserStandIn(None).install(monkeypatch)
+    microsoft = ScriptedEntra([error("authorization_pending")] * 30)
+    app, _ = scripted_console(platform_app, clock, microsoft)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        assert await asyncio.to_thread(microsoft.polled.wait, 10)
+        await pilot.pause()
+        assert panel(app).state == "device_code"
+        polls = len(microsoft.token_requests)
+
+        await pilot.press("escape")
+        await settle(pilot)
+
+        assert panel(app).state == "choose"
+        assert message(app) == "Sign-in cancelled."
+        assert len(microsoft.token_requests) <= polls + 1  # polling stopped
+    assert stored(memory_keyring, PLATFORM_REFRESH_TOKEN) is None
