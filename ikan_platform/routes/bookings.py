@@ -318,7 +318,10 @@ def _note_out(session: Session, note: BookingNote) -> dict:
 
 
 @router.get(
-    "/bookings/{booking_id}/notes", operation_id="list_booking_notes", response_model=NotePage
+    "/bookings/{booking_id}/notes",
+    operation_id="list_booking_notes",
+    response_model=NotePage,
+    responses={404: {"description": "No such booking (or not visible to you)"}},
 )
 def list_booking_notes(
     booking_id: BookingId,

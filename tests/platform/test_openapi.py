@@ -17,7 +17,12 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from ikan_platform import openapi_doc
 from tests.platform.conftest import ADMIN
@@ -62,6 +67,12 @@ def api_schema(platform_app: Any) -> Any:
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @schema.parametrize()
@@ -74,6 +85,4 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_every_response_is_documented_and_no_request_breaks_the_server(
     case: Any, admin_headers: dict[str, str]
 ) -> None:
-    case.call_and_validate(
-        headers=admin_headers, checks=[not_a_server_error, response_schema_conformance]
-    )
+    case.call_and_validate(headers=admin_headers, checks=CHECKS)
