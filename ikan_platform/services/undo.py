@@ -182,9 +182,7 @@ def undo(
             undo_expired_at=iso(expires),
         )
     current = snapshot(entity)
-    if not same_state(event.entity_type, current, event.after) or _behind_a_barrier(
-        session, event
-    ):
+    if not same_state(event.entity_type, current, event.after) or _behind_a_barrier(session, event):
         raise _changed_since(current)
     try:
         return _restore(session, ctx, event, entity, reason)
@@ -285,8 +283,7 @@ def render_markdown() -> str:
         "| status | code | when |",
         "| --- | --- | --- |",
         "| 403 | `forbidden` | the caller's role is not Operations or Admin |",
-        "| 403 | `undo_forbidden` | the caller's role may not undo this action"
-        " (`allowed_roles`) |",
+        "| 403 | `undo_forbidden` | the caller's role may not undo this action (`allowed_roles`) |",
         "| 409 | `entity_changed` | the entity changed since the event (body: `current`) |",
         "| 409 | `already_undone` | the event was already undone (`undone_by_event_id`) |",
         "| 409 | `entity_in_use` | removing a created record would break records that use it |",

@@ -28,7 +28,9 @@ async def test_send_confirm_hold_resume_and_assign_a_new_booking(make_console):
         await pilot.press(*"CH-448812", "enter")
         await settle(pilot)
         assert (table.selected.status, table.selected.supplier_reference) == (
-            "confirmed", "CH-448812")
+            "confirmed",
+            "CH-448812",
+        )
 
         await pilot.press("h")
         await pilot.pause()

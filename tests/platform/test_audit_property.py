@@ -246,7 +246,7 @@ class Scenario:
         n = len(self.requests)
         name, email = f"Subject {n}", f"subject{n}@example.org"
         if days_ago % 2 == 0:
-            booking = (await self.api.get(f"/v1/bookings/{self.bookings[days_ago % 3]}", ADMIN))
+            booking = await self.api.get(f"/v1/bookings/{self.bookings[days_ago % 3]}", ADMIN)
             name, email = booking.json()["traveller_name"], booking.json()["traveller_email"]
         if email.lower() in self.subjects:
             return
