@@ -31,6 +31,8 @@ class Connection:
     # The profile's header colour, and its sign-in keeper (None: sandbox user list).
     colour: str | None = None
     keeper: SessionKeeper | None = None
+    # Look, never touch: the views offer no writes and the client refuses to send any.
+    read_only: bool = False
 
 
 def utc_now() -> datetime:
@@ -55,6 +57,8 @@ class IkanApp(App[None]):
         super().__init__()
         self.connection = connection
         self._client = client
+        if client is not None:
+            client.read_only = client.read_only or connection.read_only
         self._opening: asyncio.Future[PlatformClient] | None = None
         self.clock = clock
 
@@ -76,13 +80,21 @@ class IkanApp(App[None]):
         if self._opening is None:
             self._opening = asyncio.ensure_future(asyncio.to_thread(self.connection.open_client))
         try:
-            self._client = await asyncio.shield(self._opening)
+            client = await asyncio.shield(self._opening)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             self._opening = None  # let a retry start over
             raise PlatformUnreachable(f"Could not start the platform: {error}") from None
-        return self._client
+        # Set here, not in each open_client: however the client was built, read-only holds.
+        client.read_only = client.read_only or self.connection.read_only
+        self._client = client
+        return client
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this console may only look (the views hide every write)."""
+        return self.connection.read_only
 
     def on_mount(self) -> None:
         """Begin at sign-in."""

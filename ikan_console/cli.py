@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="connect to a running sandbox platform (e.g. `ikan-platform serve --sandbox`)",
     )
     parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="look without changing anything: no write is offered or sent (any profile)",
+    )
+    parser.add_argument(
         "--database-url",
         metavar="URL",
         help="sandbox database (default: SQLite under your user data directory)",
@@ -151,8 +156,21 @@ def _print_profiles(args: argparse.Namespace, settings: Any, profiles: dict[str,
 def _run_tui(
     args: argparse.Namespace, settings: Any, profile: Any, profiles: dict[str, Any]
 ) -> int:
+    from ikan_console.app import IkanApp
+
+    connection = connection_for(args, settings, profile, profiles)
+    IkanApp(connection).run()
+    if connection.keeper is not None:
+        connection.keeper.close()
+    return EXIT_OK
+
+
+def connection_for(
+    args: argparse.Namespace, settings: Any, profile: Any, profiles: dict[str, Any]
+) -> Any:
+    """Where the TUI connects for this profile, and how (nothing is opened yet)."""
     from ikan_console.api.client import PlatformClient
-    from ikan_console.app import Connection, IkanApp
+    from ikan_console.app import Connection
     from ikan_console.config import SANDBOX_PROFILE
 
     if profile.name == SANDBOX_PROFILE:
@@ -192,10 +210,8 @@ def _run_tui(
             colour=profile.colour,
             keeper=keeper,
         )
-    IkanApp(connection).run()
-    if connection.keeper is not None:
-        connection.keeper.close()
-    return EXIT_OK
+    connection.read_only = profile.read_only or args.read_only
+    return connection
 
 
 def _env_name(url: str) -> str:

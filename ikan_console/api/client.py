@@ -21,6 +21,7 @@ from ikan_console.api.errors import (
     IkanError,
     MalformedResponse,
     PlatformUnreachable,
+    ReadOnlyProfile,
     SessionExpired,
     error_for,
 )
@@ -67,8 +68,12 @@ class PlatformClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
         on_tokens: Callable[[Tokens | None], None] | None = None,
+        read_only: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # A console-side safety for looking without touching (say, production): every write
+        # is refused here before it is sent. Permissions are still the platform's to enforce.
+        self.read_only = read_only
         self.auth = PlatformAuth(on_tokens, base_path=httpx.URL(self.base_url).path)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -131,6 +136,11 @@ class PlatformClient:
     async def _act(
         self, model: type[M], path: str, *, version: int | None = None, body: Any = None
     ) -> M:
+        if self.read_only:
+            raise ReadOnlyProfile(
+                "This console is read-only: nothing was sent.",
+                hint="Use a profile without read_only (and without --read-only) to make changes.",
+            )
         headers = {"Idempotency-Key": str(uuid.uuid4())}
         if version is not None:
             headers["If-Match"] = f'"{version}"'

@@ -4,6 +4,7 @@
     ├── PlatformUnreachable      network down, DNS, refused, timed out
     ├── MalformedResponse        the platform answered something that is not the contract
     ├── SessionExpired           sign in again (refresh refused or no session)
+    ├── ReadOnlyProfile          a write asked of a read-only console; nothing was sent
     └── ApiError                 a problem+json answer, with `status`, `code`, `detail`
         ├── NotAllowed           403
         ├── NotFound             404
@@ -43,6 +44,10 @@ class MalformedResponse(IkanError):
 
 class SessionExpired(IkanError):
     """The platform session ended; the user must sign in again."""
+
+
+class ReadOnlyProfile(IkanError):
+    """The console was opened read-only (profile ``read_only`` or ``--read-only``): no writes."""
 
 
 class ApiError(IkanError):

@@ -161,6 +161,10 @@ class AuditView(ReportsWorkerFailures, Vertical):
         table.reload()
         table.focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A read-only console offers no undo."""
+        return not (action == "undo" and self.app.read_only)  # type: ignore[attr-defined]
+
     def action_undo(self) -> None:
         """Confirm and undo the selected event."""
         event = self.query_one("#events", PagedTable).selected

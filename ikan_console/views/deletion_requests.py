@@ -42,6 +42,7 @@ STEP_STATES = {
     "reject": OPEN,
     "extend": OPEN,
 }
+WRITES = frozenset(STEP_STATES) - {"preview"}
 
 
 def deadline_cell(request: DeletionRequest, now: Any) -> Text:
@@ -178,6 +179,8 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
         needs = STEP_STATES.get(action)
         if needs is None:
             return True
+        if action in WRITES and self.app.read_only:  # type: ignore[attr-defined]
+            return False
         request = self.query_one("#requests", PagedTable).selected
         if request is None or request.status not in needs:
             return False

@@ -86,7 +86,7 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
                     id="search",
                 )
                 yield PagedTable(self._fetch_page, self._row, COLUMNS, id="bookings")
-                yield BookingDetail(self.app.clock, id="booking-detail")
+                yield BookingDetail(self.app.clock, self._claimable, id="booking-detail")
 
     def on_mount(self) -> None:
         """Load the queues."""
@@ -162,10 +162,15 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
         self.query_one(BookingDetail).booking = event.item
         self.refresh_bindings()
 
+    def _claimable(self, booking: Booking) -> bool:
+        return not self.app.read_only and step_offered("claim", booking)  # type: ignore[attr-defined]
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer only the steps the selected booking can take."""
+        """Offer only the steps the selected booking can take (none when read-only)."""
         if action not in STEP_STATES or not self.is_mounted:
             return True
+        if self.app.read_only:  # type: ignore[attr-defined]
+            return False
         return step_offered(action, self.query_one("#bookings", PagedTable).selected)
 
     @on(Input.Submitted, "#search")

@@ -28,14 +28,23 @@ class BookingDetail(Static):
 
     booking: reactive[Booking | None] = reactive(None)
 
-    def __init__(self, clock: Callable[[], datetime], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime],
+        claimable: Callable[[Booking], bool] = lambda booking: True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._clock = clock
+        self._claimable = claimable  # whether `c` claims it here (the view decides)
         self.border_title = "Booking"
 
     def watch_booking(self, booking: Booking | None) -> None:
         """Title the pane with the reference."""
         self.border_title = f"Booking {booking.reference}" if booking else "Booking"
+
+    def _nobody(self, booking: Booking) -> str:
+        return "nobody — press c to claim" if self._claimable(booking) else "nobody"
 
     def render(self) -> Any:
         """Two columns of label/value pairs."""
@@ -60,7 +69,7 @@ class BookingDetail(Static):
             ("Status", status_label(b.status) + ("  ESCALATED" if b.escalated else "")),
             ("Priority", b.priority),
             ("SLA", Text(f"{sla} · due {b.sla_due_at:%d %b %H:%M} UTC", style=sla_style)),
-            ("Assignee", b.assignee.name if b.assignee else "nobody — press c to claim"),
+            ("Assignee", b.assignee.name if b.assignee else self._nobody(b)),
             ("Rate", f"{b.nightly_rate} / night"),
             ("Note", b.status_reason or "—"),
         ]

@@ -56,12 +56,14 @@ class SessionBar(Static):
     production: reactive[bool] = reactive(False)
     colour: reactive[str | None] = reactive(None)
     store_warning: reactive[str] = reactive("")
+    read_only: reactive[bool] = reactive(False)
 
     def on_mount(self) -> None:
         """Take the profile's colour and token-store label from the app's connection."""
         connection = getattr(self.app, "connection", None)
         keeper = getattr(connection, "keeper", None)
         self.colour = getattr(connection, "colour", None)
+        self.read_only = bool(getattr(connection, "read_only", False))
         label = keeper.insecure_label if keeper is not None else None
         self.store_warning = f"tokens: {label}" if label else ""
 
@@ -69,6 +71,10 @@ class SessionBar(Static):
         """One line: product, environment badge, user · role, views, store warning."""
         text = Text(" ikan console ", style="bold")
         text.append_text(badge(self.environment, self.production, self.colour))
+        if self.read_only:
+            text.append(" ")
+            text.append(" READ-ONLY ", style=f"bold {BLACK} on {WHITE}")
+            text.append(" ")
         text.append(f"  {self.user_text}  ")
         for view_id, label in VIEWS:
             style = "bold reverse" if view_id == self.view else "dim"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -12,18 +13,23 @@ from ikan_console.app import Connection, IkanApp
 
 
 @pytest.fixture
-def make_console(platform_app: object, clock: Callable) -> Callable[[], IkanApp]:
-    """Build a console App bound to the test's platform (each call a fresh App)."""
+def make_console(platform_app: object, clock: Callable) -> Callable[..., IkanApp]:
+    """Build a console App bound to the test's platform (each call a fresh App).
 
-    def build() -> IkanApp:
+    Keyword arguments override the connection's fields (environment, production, read_only...).
+    """
+
+    def build(**connection: Any) -> IkanApp:
         def open_client() -> PlatformClient:
             return PlatformClient(
                 "http://platform", transport=httpx.ASGITransport(app=platform_app)
             )
 
-        connection = Connection(
-            environment="SANDBOX", describe="test platform (in-process)", open_client=open_client
-        )
-        return IkanApp(connection, clock=clock)
+        fields: dict[str, Any] = {
+            "environment": "SANDBOX",
+            "describe": "test platform (in-process)",
+            "open_client": open_client,
+        }
+        return IkanApp(Connection(**fields | connection), clock=clock)
 
     return build

@@ -60,3 +60,12 @@ def test_queues_fit_a_small_terminal(snap_compare, make_console):
         await quiet(pilot)
 
     assert snap_compare(make_console(), terminal_size=(80, 24), run_before=queues)
+
+
+def test_a_production_read_only_session_is_unmistakable(snap_compare, make_console):
+    async def queues(pilot: Pilot) -> None:
+        await sign_in_as(pilot, OPS)
+        await quiet(pilot)
+
+    app = make_console(environment="PROD", production=True, read_only=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=queues)
