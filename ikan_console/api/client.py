@@ -280,6 +280,7 @@ class PlatformClient:
             actor_id=actor_id,
             action=action,
             since=since.isoformat() if since else None,
+        request_id: str | None = None,
             cursor=cursor,
             limit=limit,
         )
@@ -292,6 +293,7 @@ class PlatformClient:
         """Revert an audited write (the platform checks role, window and later changes)."""
         return await self._act(
             UndoResult, f"/v1/audit-events/{event_id}/undo", body={"reason": reason}
+            request_id=request_id,
         )
 
     # -- deletion requests -------------------------------------------------------------------

@@ -18,11 +18,12 @@ from ikan_console.api.errors import (
     UndoExpired,
     Unprocessable,
 )
-from ikan_console.api.models import AuditEvent
+from ikan_console.api.models import AuditEvent, User
 from ikan_console.formatting import utc, value_text
 from ikan_console.screens.reason_dialog import ReasonDialog
+from ikan_console.views.audit_filter import SYNTAX, AuditFilter, FilterError, parse_filter
 from ikan_console.views.paged_table import PagedTable
-from ikan_console.widgets.diff_view import DiffView, changed_rows, undo_state
+from ikan_console.widgets.diff_view import DiffView, changed_rows, field_text, undo_state
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
@@ -87,25 +88,35 @@ class AuditView(ReportsWorkerFailures, Vertical):
     def compose(self) -> ComposeResult:
         """Filter, events, diff."""
         yield Input(
-            placeholder="/ Filter by booking reference (BK-…) or entity id; empty shows everything",
+            placeholder=f"/ filter: {SYNTAX}; empty shows everything",
             id="audit-filter",
         )
         yield PagedTable(self._fetch_page, self._row, COLUMNS, id="events")
         yield DiffView(self.app.clock, id="diff")
 
     def on_mount(self) -> None:
-        """Load the newest events."""
-        self._entity: tuple[str, str] | None = None
+        """Load the newest events, and the team once (the diff names people, not ids)."""
+        self._query: dict[str, object] = {}
+        self._team: list[User] | None = None
         table = self.query_one("#events", PagedTable)
         table.title = "Audit trail"
         table.reload()
+        self.load_team()
 
     async def _fetch_page(self, cursor: str | None):  # type: ignore[no-untyped-def]
-        entity_type, entity_id = self._entity or (None, None)
-        page = await self.app.client.audit_events(
-            entity_type=entity_type, entity_id=entity_id, cursor=cursor, limit=PAGE_SIZE
-        )
+        page = await self.app.client.audit_events(**self._query, cursor=cursor, limit=PAGE_SIZE)
         return page.items, page.next_cursor, None
+
+    @work(group="audit-team", exit_on_error=False)
+    async def load_team(self) -> list[User]:
+        """Operations and Admin staff by id, for names in diffs and `by:` in the filter."""
+        if self._team is None:
+            try:
+                self._team = await self.app.client.assignable_users()
+            except IkanError:
+                return []  # the diff shows ids and the filter asks again; nothing is lost
+            self.query_one(DiffView).people = {u.id: u.name for u in self._team}
+        return self._team
 
     def _row(self, e: AuditEvent) -> tuple[object, ...]:
         state, style = undo_state(e, self.app.clock())
@@ -136,30 +147,66 @@ class AuditView(ReportsWorkerFailures, Vertical):
 
     @on(Input.Submitted, "#audit-filter")
     def apply_filter(self, event: Input.Submitted) -> None:
-        """Filter by a booking reference or an entity id."""
-        self.resolve_filter(event.value.strip())
+        """Read the filter (booking, by:, action:, since:, request:) and show what matches."""
+        try:
+            wanted = parse_filter(event.value, self.app.clock())
+        except FilterError as error:
+            self.app.notify(str(error), title="Filter not applied", severity="warning")
+            return
+        self.resolve_filter(wanted)
 
     @work(exclusive=True, group="audit-filter", exit_on_error=False)
-    async def resolve_filter(self, text: str) -> None:
-        """Turn `BK-104200` into the booking's id; numbers are taken as booking ids."""
+    async def resolve_filter(self, wanted: AuditFilter) -> None:
+        """Turn a reference into the booking's id and a name into a teammate's id, then list."""
+        query: dict[str, object] = {
+            "action": wanted.action,
+            "since": wanted.since,
+            "request_id": wanted.request_id,
+        }
+        booking_label = actor_label = None
+        try:
+            if wanted.booking:
+                query["entity_id"], booking_label = await self._booking_id(wanted.booking)
+                query["entity_type"] = "booking"
+            if wanted.actor:
+                query["actor_id"], actor_label = await self._actor_id(wanted.actor)
+        except LookupError as missing:
+            self.app.notify(str(missing), title="Filter not applied", severity="warning")
+            return
+        except IkanError as error:
+            self.app.report(error, "Could not apply the filter")
+            return
+        self._query = {k: v for k, v in query.items() if v is not None}
         table = self.query_one("#events", PagedTable)
-        if not text:
-            self._entity, table.title = None, "Audit trail"
-        elif text.isdigit():
-            self._entity, table.title = ("booking", text), f"Audit trail of booking {text}"
-        else:
-            try:
-                page = await self.app.client.bookings(q=text, limit=2)
-            except IkanError as error:
-                self.app.report(error, "Could not look up that booking")
-                return
-            match = next((b for b in page.items if b.reference.lower() == text.lower()), None)
-            if match is None:
-                self.app.notify(f"No booking with reference {text}.", severity="warning")
-                return
-            self._entity, table.title = ("booking", str(match.id)), f"Audit trail of {text}"
+        table.title = wanted.describe(booking_label, actor_label)
         table.reload()
         table.focus()
+
+    async def _booking_id(self, text: str) -> tuple[str, str]:
+        """(id, label) of the booking a reference or id names; LookupError when none does."""
+        if text.isdigit():
+            return text, f"booking {text}"
+        page = await self.app.client.bookings(q=text, limit=2)
+        match = next((b for b in page.items if b.reference.lower() == text.lower()), None)
+        if match is None:
+            raise LookupError(f"No booking with reference {text}.")
+        return str(match.id), match.reference
+
+    async def _actor_id(self, text: str) -> tuple[int, str]:
+        """(id, name) of the one teammate whose name or email contains `text`."""
+        team = await self.load_team().wait()
+        if not team:
+            raise LookupError("The team list could not be loaded; try again in a moment.")
+        needle = text.lower()
+        found = [u for u in team if needle in u.name.lower() or needle in u.email.lower()]
+        exact = [u for u in found if needle in (u.email.lower(), u.name.lower())]
+        if len(exact) == 1 or len(found) == 1:
+            person = (exact or found)[0]
+            return person.id, person.name
+        if not found:
+            raise LookupError(f"No Operations or Admin user matches {text!r}.")
+        names = ", ".join(sorted(u.name for u in found)[:5])
+        raise LookupError(f"{text!r} matches {len(found)} people ({names}); be more precise.")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A read-only console offers no undo."""
@@ -175,9 +222,10 @@ class AuditView(ReportsWorkerFailures, Vertical):
         if why_not:
             self.app.notify(why_not, title="Not undoable", severity="warning", timeout=8)
             return
+        people = self.query_one(DiffView).people
         restore = [
-            f"  {k}: {value_text((event.after or {}).get(k))} → "
-            f"{value_text((event.before or {}).get(k))}"
+            f"  {k}: {field_text(k, (event.after or {}).get(k), people)} → "
+            f"{field_text(k, (event.before or {}).get(k), people)}"
             for k in changed_rows(event.before, event.after)
         ]
         summary = (

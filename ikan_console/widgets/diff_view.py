@@ -15,6 +15,9 @@ from textual.widgets import Static
 from ikan_console.api.models import AuditEvent
 from ikan_console.formatting import span, utc, value_text
 
+# Fields of audited states that hold a user id: the diff names the person.
+PERSON_FIELDS = frozenset({"assignee_id", "author_id", "approved_by_id", "verified_by_id"})
+
 
 def undo_state(event: AuditEvent, now: datetime) -> tuple[str, str]:
     """(short text, style) for whether and until when an event can be undone."""
@@ -25,6 +28,13 @@ def undo_state(event: AuditEvent, now: datetime) -> tuple[str, str]:
     if not event.undoable or event.undo_expires_at < now:
         return "closed", "dim"
     return f"{span(event.undo_expires_at - now)} left", "bold green"
+
+
+def field_text(key: str, value: object, people: dict[int, str]) -> str:
+    """A before/after value as text; a user id reads `Priya Nair (#3)` when the name is known."""
+    if key in PERSON_FIELDS and isinstance(value, int) and value in people:
+        return f"{people[value]} (#{value})"
+    return value_text(value)
 
 
 def changed_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
@@ -48,6 +58,7 @@ class DiffView(VerticalScroll):
     """
 
     event: reactive[AuditEvent | None] = reactive(None)
+    people: reactive[dict[int, str]] = reactive(dict)  # user id -> name, set by the view
 
     def __init__(self, clock: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -63,6 +74,11 @@ class DiffView(VerticalScroll):
         if self.is_mounted:
             self.query_one("#diff-body", Static).update(self.diff())
             self.scroll_home(animate=False)
+
+    def watch_people(self, people: dict[int, str]) -> None:
+        """Names arrived: show them in place of ids."""
+        if self.is_mounted:
+            self.query_one("#diff-body", Static).update(self.diff())
 
     def diff(self) -> Any:
         """The event header and its field-by-field diff."""
@@ -91,9 +107,13 @@ class DiffView(VerticalScroll):
         changed = changed_rows(event.before, event.after)
         for key in changed:
             before = (
-                value_text((event.before or {}).get(key)) if event.before else "(did not exist)"
+                field_text(key, event.before.get(key), self.people)
+                if event.before
+                else "(did not exist)"
             )
-            after = value_text((event.after or {}).get(key)) if event.after else "(deleted)"
+            after = (
+                field_text(key, event.after.get(key), self.people) if event.after else "(deleted)"
+            )
             table.add_row(key, Text(before, style="red"), Text(after, style="green"))
         if not changed:
             table.add_row("", Text("no field changed", style="dim"), "")
