@@ -64,6 +64,8 @@ class MainScreen(Screen[None]):
         """Fit the layout to the terminal."""
         self.set_class(event.size.width < NARROW, "narrow")
         self.set_class(event.size.height < SHORT, "short")
+        # The footer's room is the view's keys: drop the padding between them when narrow.
+        self.query_one(Footer).compact = event.size.width < NARROW
 
     def action_show(self, view: str) -> None:
         """Switch to one of the three jobs and focus its table."""

@@ -39,11 +39,16 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
     SignInScreen #message.error { color: $error; }
     SignInScreen LoadingIndicator { height: 3; }
     """
-    BINDINGS = [Binding("r", "reload", "Retry", id="signin.retry", show=False)]
+    BINDINGS = [Binding("r", "reload", "Retry", id="signin.retry")]
 
     def __init__(self, reason: str | None = None) -> None:
         super().__init__()
         self._reason = reason
+        self._unreachable = False  # the footer offers r only when there is something to retry
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer Retry only after the platform could not be reached."""
+        return self._unreachable if action == "reload" else True
 
     def compose(self) -> ComposeResult:
         """A centred panel: environment, then the sandbox's users or the provider's sign-in."""
@@ -88,7 +93,7 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_reload(self) -> None:
         """Try connecting again."""
-        if self.app.connection.keeper is None:  # type: ignore[attr-defined]
+        if self.app.connection.keeper is None and self._unreachable:  # type: ignore[attr-defined]
             self.load_users()
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -117,7 +122,11 @@ class SignInScreen(ReportsWorkerFailures, Screen[None]):
         except IkanError as error:
             loading.display = False
             self._say(f"{error} Press r to retry.", error=True)
+            self._unreachable = True
+            self.refresh_bindings()
             return
+        self._unreachable = False
+        self.refresh_bindings()
         loading.display = False
         options = self.query_one("#users", OptionList)
         options.clear_options()

@@ -15,11 +15,13 @@ from ikan_console.api.errors import (
     Conflict,
     IkanError,
     NotAllowed,
+    PlatformUnreachable,
+    SessionExpired,
     UndoExpired,
     Unprocessable,
 )
 from ikan_console.api.models import AuditEvent, User
-from ikan_console.formatting import utc, value_text
+from ikan_console.formatting import status_label, utc
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.audit_filter import SYNTAX, AuditFilter, FilterError, parse_filter
 from ikan_console.views.paged_table import PagedTable
@@ -27,7 +29,10 @@ from ikan_console.widgets.diff_view import DiffView, changed_rows, field_text, u
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
-COLUMNS = ("Time (UTC)", "Actor", "Action", "Entity", "Undo")
+# Actor last: on a narrow terminal the long email is what gets cut, never the undo state.
+COLUMNS = ("Time (UTC)", "Action", "Entity", "Undo", "Actor")
+UNDO_COLUMN = COLUMNS.index("Undo")
+TICK_SECONDS = 30  # undo countdowns are minutes; keep them true while the view stays open
 
 
 def refusal_text(error: IkanError, event: AuditEvent) -> str:
@@ -42,7 +47,11 @@ def refusal_text(error: IkanError, event: AuditEvent) -> str:
         )
     if isinstance(error, Conflict) and getattr(error, "code", "") == "entity_changed":
         current = error.current or {}
-        status = f" It is now {value_text(current.get('status'))}." if "status" in current else ""
+        status = (
+            f" It is now {status_label(str(current['status'])).lower()}."
+            if current.get("status")
+            else ""
+        )
         return (
             f"{event.entity_label} was changed after this event, so undoing it would "
             f"overwrite the newer change.{status} Undo the newer change first, or correct "
@@ -102,6 +111,17 @@ class AuditView(ReportsWorkerFailures, Vertical):
         table.title = "Audit trail"
         table.reload()
         self.load_team()
+        self.set_interval(TICK_SECONDS, self.tick)
+
+    def tick(self) -> None:
+        """Re-read the undo countdowns against the clock (the list and the diff)."""
+        table = self.query_one("#events", PagedTable)
+        now = self.app.clock()
+        for index, event in enumerate(table.items):
+            state, style = undo_state(event, now)
+            table.update_cell_at((index, UNDO_COLUMN), Text(state, style=style))
+        self.query_one(DiffView).refresh_diff()
+        self.refresh_bindings()  # a window that closed takes `u` off the footer
 
     async def _fetch_page(self, cursor: str | None):  # type: ignore[no-untyped-def]
         page = await self.app.client.audit_events(**self._query, cursor=cursor, limit=PAGE_SIZE)
@@ -122,16 +142,17 @@ class AuditView(ReportsWorkerFailures, Vertical):
         state, style = undo_state(e, self.app.clock())
         return (
             utc(e.occurred_at),
-            e.actor.email,
             e.action,
             e.entity_label,
             Text(state, style=style),
+            e.actor.email,
         )
 
     @on(PagedTable.ItemHighlighted, "#events")
     def event_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
-        """Show the highlighted event's diff."""
+        """Show the highlighted event's diff, and offer undo only where it can work."""
         self.query_one(DiffView).event = event.item
+        self.refresh_bindings()
 
     def action_filter(self) -> None:
         """Jump to the filter."""
@@ -209,8 +230,13 @@ class AuditView(ReportsWorkerFailures, Vertical):
         raise LookupError(f"{text!r} matches {len(found)} people ({names}); be more precise.")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A read-only console offers no undo."""
-        return not (action == "undo" and self.app.read_only)  # type: ignore[attr-defined]
+        """Offer undo only for an event whose window is open (never when read-only)."""
+        if action != "undo" or not self.is_mounted:
+            return True
+        if self.app.read_only:  # type: ignore[attr-defined]
+            return False
+        event = self.query_one("#events", PagedTable).selected
+        return event is not None and local_refusal(event, self.app.clock()) is None
 
     def action_undo(self) -> None:
         """Confirm and undo the selected event."""
@@ -249,6 +275,9 @@ class AuditView(ReportsWorkerFailures, Vertical):
         """Ask the platform to undo; explain a refusal in words."""
         try:
             result = await self.app.client.undo(event.id, reason)
+        except (PlatformUnreachable, SessionExpired) as error:
+            self.app.report(error, f"Undo of {event.action} on {event.entity_label} not sent")
+            return  # nothing is known to have changed; the list stays as it was
         except IkanError as error:
             self.app.notify(
                 refusal_text(error, event), title="Undo refused", severity="error", timeout=12

@@ -20,7 +20,10 @@ LOAD_AHEAD = 15
 class PagedTable(ReportsWorkerFailures, DataTable):
     """Rows from a paginated API; each row's key is its item's id."""
 
-    BINDINGS = [Binding("end", "scroll_bottom", "Last loaded", id="table.end", show=False)]
+    BINDINGS = [
+        Binding("home", "scroll_top", "First row", id="table.home", show=False),
+        Binding("end", "scroll_bottom", "Last loaded", id="table.end", show=False),
+    ]
 
     class ItemHighlighted(Message):
         """The cursor moved onto an item (or the table emptied: item is None)."""
@@ -50,6 +53,7 @@ class PagedTable(ReportsWorkerFailures, DataTable):
         self.next_cursor: str | None = None
         self.total: int | None = None
         self.title = ""
+        self.empty_text = "nothing here"  # the view may say what to do instead
         self._generation = 0
 
     def on_mount(self) -> None:
@@ -87,7 +91,7 @@ class PagedTable(ReportsWorkerFailures, DataTable):
             return
         if generation != self._generation:
             return  # a newer reload owns the table now
-        self.border_subtitle = ""
+        self.border_subtitle = self.empty_text if reset and not items else ""
         keep_key = self.selected.id if (reset and self.selected is not None) else None
         if reset:
             # Drop the columns too, so their widths fit this list rather than the last one.
@@ -120,7 +124,8 @@ class PagedTable(ReportsWorkerFailures, DataTable):
             if item.id == old.id:
                 self.items[index] = new
                 for column, value in enumerate(self._row(new)):
-                    self.update_cell_at((index, column), value)
+                    # A longer value (Awaiting → Confirmed) widens its column instead of being cut.
+                    self.update_cell_at((index, column), value, update_width=True)
                 if index == self.cursor_row:
                     self.post_message(self.ItemHighlighted(self, new))
                 return

@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ikan_console.api.models import AuditEvent
-from ikan_console.formatting import span, utc, value_text
+from ikan_console.formatting import span, status_label, utc, value_text
 
 # Fields of audited states that hold a user id: the diff names the person.
 PERSON_FIELDS = frozenset({"assignee_id", "author_id", "approved_by_id", "verified_by_id"})
@@ -34,6 +34,8 @@ def field_text(key: str, value: object, people: dict[int, str]) -> str:
     """A before/after value as text; a user id reads `Priya Nair (#3)` when the name is known."""
     if key in PERSON_FIELDS and isinstance(value, int) and value in people:
         return f"{people[value]} (#{value})"
+    if key == "status" and isinstance(value, str):
+        return status_label(value)
     return value_text(value)
 
 
@@ -77,6 +79,10 @@ class DiffView(VerticalScroll):
 
     def watch_people(self, people: dict[int, str]) -> None:
         """Names arrived: show them in place of ids."""
+        self.refresh_diff()
+
+    def refresh_diff(self) -> None:
+        """Render again in place (names arrived, or the undo countdown moved on)."""
         if self.is_mounted:
             self.query_one("#diff-body", Static).update(self.diff())
 

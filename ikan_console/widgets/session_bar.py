@@ -8,6 +8,8 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 VIEWS = (("queues", "1 Queues"), ("audit", "2 Audit"), ("deletion", "3 Deletion requests"))
+SHORT_VIEWS = (("queues", "1 Queues"), ("audit", "2 Audit"), ("deletion", "3 Deletion"))
+NARROW = 110  # below this the product name goes and the view names shorten
 DEFAULT_COLOUR = "yellow"
 # Exact inks: named "white" is a light grey in many terminal themes, too dim on a badge.
 BLACK, WHITE = "#000000", "#ffffff"
@@ -69,14 +71,15 @@ class SessionBar(Static):
 
     def render(self) -> Text:
         """One line: product, environment badge, user · role, views, store warning."""
-        text = Text(" ikan console ", style="bold")
+        narrow = self.size.width < NARROW
+        text = Text("" if narrow else " ikan console ", style="bold")
         text.append_text(badge(self.environment, self.production, self.colour))
         if self.read_only:
             text.append(" ")
             text.append(" READ-ONLY ", style=f"bold {BLACK} on {WHITE}")
             text.append(" ")
         text.append(f"  {self.user_text}  ")
-        for view_id, label in VIEWS:
+        for view_id, label in SHORT_VIEWS if narrow else VIEWS:
             style = "bold reverse" if view_id == self.view else "dim"
             text.append(f" {label} ", style=style)
             text.append(" ")
