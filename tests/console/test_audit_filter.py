@@ -131,3 +131,29 @@ def last_warning(app) -> str:  # type: ignore[no-untyped-def]
     warnings = [n.message for n in app._notifications if n.severity == "warning"]
     assert warnings, "no warning was shown"
     return warnings[-1]
+
+
+def offered(app) -> set[str]:  # type: ignore[no-untyped-def]
+    return {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+
+
+async def test_undo_is_offered_only_while_the_window_is_open(make_console, clock):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, ADMIN)
+        events = await filter_audit(pilot, "BK-107700")
+        assert events.selected.action == "booking.cancel"  # 21h 54m left
+        assert "undo" in offered(app)
+        await pilot.press("down")  # booking.send_to_supplier, days ago
+        await pilot.pause()
+        assert "undo" not in offered(app)
+
+        await pilot.press("up")
+        clock.advance(hours=22)  # the cancel's window closes while the view stays open
+        app.screen.query_one("#audit").tick()
+        await pilot.pause()
+        assert "undo" not in offered(app)
+        assert str(events.get_cell_at((0, 3))) == "closed"
+        await pilot.press("u")  # bound, not offered: nothing opens
+        await pilot.pause()
+        assert len(app.screen_stack) == 2
