@@ -79,6 +79,7 @@ def _booking(rng: random.Random, n: int) -> dict[str, Any]:
         "supplier_reference": None,
         "status_reason": None,
         "escalated": False,
+        "sent_to_supplier_at": None,
         "version": 1,
         "created_at": created,
         "updated_at": created,

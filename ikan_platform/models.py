@@ -116,6 +116,9 @@ class Booking(Base):
     supplier_reference: Mapped[str | None] = mapped_column(String(60), nullable=True)
     status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the booking was last sent to its supplier (or confirmed with them without a send);
+    # kept afterwards. The supplier's row scope is exactly "this is set" (services/bookings.py).
+    sent_to_supplier_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -71,7 +71,12 @@ SEES_IDENTITY_SUBJECTS = ADMIN
 
 ROW_SCOPES = (
     ("rmc", "bookings of their own client (company) only"),
-    ("supplier", "bookings sent to their company (not new ones); they answer only those awaiting"),
+    (
+        "supplier",
+        "bookings of their company that were sent to it (`sent_to_supplier_at` set by"
+        " send-to-supplier or confirm, kept afterwards; never one Ops held, escalated or"
+        " cancelled before sending); they answer only those awaiting them",
+    ),
     ("traveler", "their own bookings (matched on the traveller's email) only"),
     (
         "operations",

@@ -211,6 +211,10 @@ class BookingOut(BaseModel):
     supplier_reference: str | None
     status_reason: str | None
     escalated: bool
+    sent_to_supplier_at: datetime | None = Field(
+        description="When it was last sent to the supplier (or confirmed with them); the"
+        " supplier sees the booking only once this is set"
+    )
     version: int
     created_at: datetime
     updated_at: datetime

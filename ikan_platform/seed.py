@@ -243,7 +243,7 @@ def _plan_life(
     operator = rng.choice(ops)
     if rng.random() < 0.45 and status != "new":
         steps.append(
-            ("booking.claim", Actor.of(operator), lambda b, u: rules.claim(b, u, None), None)
+            ("booking.claim", Actor.of(operator), lambda b, u, t: rules.claim(b, u, t), None)
         )
     sent = status in ("awaiting_supplier", "confirmed", "needs_attention")
     if sent or (status in ("on_hold", "cancelled") and rng.random() < 0.5):
@@ -251,7 +251,7 @@ def _plan_life(
             (
                 "booking.send_to_supplier",
                 Actor.of(operator),
-                lambda b, u: rules.send_to_supplier(b, u, None),
+                lambda b, u, t: rules.send_to_supplier(b, u, t),
                 None,
             )
         )
@@ -259,7 +259,7 @@ def _plan_life(
     ref = f"{rng.choice(('CH', 'MH', 'NW', 'HS', 'GC'))}-{rng.randint(100000, 999999)}"
     if status == "confirmed":
         steps.append(
-            ("booking.confirm", responder, lambda b, u: rules.confirm(b, u, None, ref), None)
+            ("booking.confirm", responder, lambda b, u, t: rules.confirm(b, u, t, ref), None)
         )
     elif status == "needs_attention":
         if rng.random() < 0.6:
@@ -268,7 +268,7 @@ def _plan_life(
                 (
                     "booking.decline",
                     responder,
-                    lambda b, u: rules.decline(b, u, None, reason),
+                    lambda b, u, t: rules.decline(b, u, t, reason),
                     reason,
                 )
             )
@@ -278,7 +278,7 @@ def _plan_life(
                 (
                     "booking.escalate",
                     Actor.of(operator),
-                    lambda b, u: rules.escalate(b, u, None, reason),
+                    lambda b, u, t: rules.escalate(b, u, t, reason),
                     reason,
                 )
             )
@@ -288,7 +288,7 @@ def _plan_life(
             (
                 "booking.hold",
                 Actor.of(operator),
-                lambda b, u: rules.hold(b, u, None, reason),
+                lambda b, u, t: rules.hold(b, u, t, reason),
                 reason,
             )
         )
@@ -298,7 +298,7 @@ def _plan_life(
             (
                 "booking.cancel",
                 Actor.of(operator),
-                lambda b, u: rules.cancel(b, u, None, reason),
+                lambda b, u, t: rules.cancel(b, u, t, reason),
                 reason,
             )
         )
@@ -311,7 +311,7 @@ def _plan_life(
         user = by_id[actor.id]
 
         def apply(change=change, user=user, when=when) -> None:
-            change(booking, user)
+            change(booking, user, when)  # at the step's time, as the API passes its now
             booking.updated_at = when
 
         timeline.at(

@@ -122,18 +122,20 @@ def same_state(entity_type: str, a: dict[str, Any] | None, b: dict[str, Any] | N
     """Whether two snapshots hold the same data, whatever ISO spelling a timestamp has.
 
     Version and update time are left out: after "release, then undo the release" the booking
-    holds exactly what an earlier event left, and that event must be undoable again.
+    holds exactly what an earlier event left, and that event must be undoable again. A field one
+    state lacks reads as None there: a state recorded before a nullable column was added says
+    nothing of it, and a row the migration left empty holds None (so an unsent booking's events
+    from before `sent_to_supplier_at` stay undoable; a sent one's are refused as changed).
     """
     if a is None or b is None:
         return a is b
     model, _ = AUDITED[entity_type]
     columns = model.__table__.columns
+    keys = (set(a) | set(b)) - BOOKKEEPING
 
     def typed(state: dict[str, Any]) -> dict[str, Any]:
         return {
-            k: _from_json(model, k, v) if k in columns else v
-            for k, v in state.items()
-            if k not in BOOKKEEPING
+            k: _from_json(model, k, state.get(k)) if k in columns else state.get(k) for k in keys
         }
 
     return typed(a) == typed(b)

@@ -60,7 +60,11 @@ def visible_to(user: User) -> ColumnElement[bool]:
     if user.role == "rmc" and user.client_id is not None:
         return Booking.client_id == user.client_id
     if user.role == "supplier" and user.supplier_id is not None:
-        return and_(Booking.supplier_id == user.supplier_id, Booking.status != "new")
+        # Only what was sent to them (or confirmed with them): a status alone would show them a
+        # booking Ops held or escalated before sending it, internal reason included.
+        return and_(
+            Booking.supplier_id == user.supplier_id, Booking.sent_to_supplier_at.is_not(None)
+        )
     if user.role == "traveler":
         return Booking.traveller_email == user.email
     return false()
@@ -173,6 +177,9 @@ def serialize(session: Session, booking: Booking, now: datetime) -> dict[str, An
         "supplier_reference": booking.supplier_reference,
         "status_reason": booking.status_reason,
         "escalated": booking.escalated,
+        "sent_to_supplier_at": iso(booking.sent_to_supplier_at)
+        if booking.sent_to_supplier_at
+        else None,
         "version": booking.version,
         "created_at": iso(booking.created_at),
         "updated_at": iso(booking.updated_at),
@@ -190,15 +197,20 @@ def _require_status(booking: Booking, allowed: tuple[str, ...], doing: str) -> N
 
 
 def _supplier_guard(booking: Booking, actor: User) -> None:
-    if actor.role == "supplier" and booking.status != "awaiting_supplier":
-        raise _refuse("invalid_state", "Suppliers answer only bookings awaiting them.")
+    if actor.role == "supplier" and (
+        booking.status != "awaiting_supplier" or booking.sent_to_supplier_at is None
+    ):
+        raise _refuse(
+            "invalid_state", "Suppliers answer only bookings sent to them and awaiting them."
+        )
 
 
 def send_to_supplier(booking: Booking, actor: User, now: datetime) -> None:
-    """New → awaiting the supplier's confirmation."""
+    """New → awaiting the supplier's confirmation; from now on the supplier sees it."""
     _require_status(booking, ("new", "needs_attention"), "send to the supplier")
     booking.status = "awaiting_supplier"
     booking.status_reason = None
+    booking.sent_to_supplier_at = now
 
 
 def claim(booking: Booking, actor: User, now: datetime) -> None:
@@ -241,6 +253,8 @@ def confirm(booking: Booking, actor: User, now: datetime, supplier_reference: st
     booking.status = "confirmed"
     booking.supplier_reference = supplier_reference
     booking.status_reason = None
+    if booking.sent_to_supplier_at is None:  # confirmed by phone, never sent: now it is theirs
+        booking.sent_to_supplier_at = now
 
 
 def decline(booking: Booking, actor: User, now: datetime, reason: str) -> None:
@@ -270,9 +284,14 @@ def hold(booking: Booking, actor: User, now: datetime, reason: str) -> None:
 
 
 def resume(booking: Booking, actor: User, now: datetime) -> None:
-    """Take off hold: back to confirmed if the supplier confirmed, else awaiting them."""
+    """Take off hold: confirmed if the supplier confirmed, awaiting them if sent, else new."""
     _require_status(booking, ("on_hold",), "resume")
-    booking.status = "confirmed" if booking.supplier_reference else "awaiting_supplier"
+    if booking.supplier_reference:
+        booking.status = "confirmed"
+    elif booking.sent_to_supplier_at is not None:
+        booking.status = "awaiting_supplier"
+    else:  # held before it was ever sent: it is not awaiting anyone
+        booking.status = "new"
     booking.status_reason = None
 
 

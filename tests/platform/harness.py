@@ -89,6 +89,7 @@ def booking_state(body: dict[str, Any]) -> dict[str, Any]:
         "supplier_reference",
         "status_reason",
         "escalated",
+        "sent_to_supplier_at",
         "version",
     ]
     state = {k: body[k] for k in plain}

@@ -50,7 +50,7 @@ async def test_filter_by_entity_returns_its_history_newest_first(api: Api) -> No
         "booking.create",
     ]
     assert events[0]["before"] == events[1]["after"]
-    assert events[0]["changed_fields"] == ["status"]
+    assert events[0]["changed_fields"] == ["sent_to_supplier_at", "status"]
 
 
 async def test_filter_by_actor_and_action(api: Api) -> None:

@@ -91,6 +91,127 @@ async def test_a_supplier_sees_only_bookings_sent_to_it(api: Api) -> None:
     assert items
     assert {b["supplier"]["name"] for b in items} == {"Cityhome Serviced Apartments"}
     assert "new" not in {b["status"] for b in items}
+    assert all(b["sent_to_supplier_at"] for b in items)
+
+
+CITYHOME = "Cityhome Serviced Apartments"
+
+
+async def unsent_bookings_of_the_supplier(api: Api, count: int) -> list[dict[str, Any]]:
+    """New, unescalated bookings of the signed-in supplier's company, as Ops sees them."""
+    page = await api.get("/v1/bookings", OPS, params={"queue": "new", "limit": 200})
+    found = [
+        b for b in page.json()["items"] if b["supplier"]["name"] == CITYHOME and not b["escalated"]
+    ]
+    assert len(found) >= count
+    return found[:count]
+
+
+async def supplier_sees(api: Api, booking_id: int) -> bool:
+    """Whether the supplier can read the booking, and finds it in their list."""
+    one = await api.get(f"/v1/bookings/{booking_id}", SUPPLIER)
+    listed = (await api.get("/v1/bookings", SUPPLIER, params={"limit": 200})).json()["items"]
+    assert (one.status_code == 200) == (booking_id in [b["id"] for b in listed])
+    return one.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("hold", {"reason": "Waiting for client HR"}),
+        ("escalate", {"reason": "VIP traveller, internal"}),
+        ("cancel", {"reason": "Assignment called off"}),
+    ],
+)
+async def test_a_supplier_never_sees_a_booking_ops_touched_before_sending_it(
+    api: Api, action: str, body: dict[str, str]
+) -> None:
+    (booking,) = await unsent_bookings_of_the_supplier(api, 1)
+
+    touched = await api.act(booking["id"], action, OPS, json=body)
+
+    assert touched.status_code == 200, touched.text
+    assert touched.json()["sent_to_supplier_at"] is None
+    assert not await supplier_sees(api, booking["id"])
+    answer = await api.act(booking["id"], "confirm", SUPPLIER, json={"supplier_reference": "C-1"})
+    assert answer.status_code == 404
+    assert (await api.booking(booking["id"]))["status"] != "confirmed"
+
+
+async def test_a_booking_becomes_the_suppliers_when_sent_and_stays_theirs(
+    api: Api, clock: Any
+) -> None:
+    (booking,) = await unsent_bookings_of_the_supplier(api, 1)
+    escalated = await api.act(booking["id"], "escalate", OPS, json={"reason": "VIP traveller"})
+    assert escalated.status_code == 200 and not await supplier_sees(api, booking["id"])
+
+    sent = await api.act(booking["id"], "send-to-supplier", OPS)
+
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["sent_to_supplier_at"] == "2026-12-01T09:30:00Z"
+    assert await supplier_sees(api, booking["id"])
+    clock.advance(minutes=5)
+    held = await api.act(booking["id"], "hold", OPS, json={"reason": "Visa pending"})
+    assert held.json()["sent_to_supplier_at"] == "2026-12-01T09:30:00Z"  # kept afterwards
+    assert await supplier_sees(api, booking["id"])
+    resumed = await api.act(booking["id"], "resume", OPS)
+    assert resumed.json()["status"] == "awaiting_supplier"
+    confirmed = await api.act(
+        booking["id"], "confirm", SUPPLIER, json={"supplier_reference": "CH-1"}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["sent_to_supplier_at"] == "2026-12-01T09:30:00Z"
+
+
+async def test_undoing_the_send_takes_the_booking_away_from_the_supplier(api: Api) -> None:
+    (booking,) = await unsent_bookings_of_the_supplier(api, 1)
+    assert (await api.act(booking["id"], "send-to-supplier", OPS)).status_code == 200
+    (send,) = await api.events(entity_type="booking", entity_id=str(booking["id"]), limit=1)
+    assert send["action"] == "booking.send_to_supplier"
+    assert send["changed_fields"] == ["sent_to_supplier_at", "status"]
+
+    undone = await api.post(
+        f"/v1/audit-events/{send['id']}/undo", OPS, json={"reason": "Wrong supplier"}
+    )
+
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["undo_event"]["after"]["sent_to_supplier_at"] is None
+    assert not await supplier_sees(api, booking["id"])
+
+
+async def test_ops_confirming_an_unsent_booking_makes_it_the_suppliers(api: Api) -> None:
+    (booking,) = await unsent_bookings_of_the_supplier(api, 1)
+
+    confirmed = await api.act(booking["id"], "confirm", OPS, json={"supplier_reference": "PH-7"})
+
+    assert confirmed.json()["sent_to_supplier_at"] == "2026-12-01T09:30:00Z"
+    assert await supplier_sees(api, booking["id"])
+
+
+async def test_resuming_a_booking_held_before_it_was_sent_puts_it_back_to_new(api: Api) -> None:
+    (booking,) = await unsent_bookings_of_the_supplier(api, 1)
+    assert (await api.act(booking["id"], "hold", OPS, json={"reason": "Ask HR"})).status_code == 200
+
+    resumed = await api.act(booking["id"], "resume", OPS)
+
+    assert resumed.json()["status"] == "new"
+    assert not await supplier_sees(api, booking["id"])
+
+
+async def test_every_seeded_booking_the_supplier_sees_was_sent_to_it(api: Api) -> None:
+    theirs = (await api.get("/v1/bookings", SUPPLIER, params={"limit": 200})).json()["items"]
+    assert theirs
+    for booking in theirs:
+        history = await api.events(entity_type="booking", entity_id=str(booking["id"]))
+        sends = [
+            e for e in history if e["action"] in ("booking.send_to_supplier", "booking.confirm")
+        ]
+        assert sends, f"{booking['reference']} is visible but was never sent"
+        assert sends[-1]["after"]["sent_to_supplier_at"] == booking["sent_to_supplier_at"]
+    everyone = (await api.get("/v1/bookings", OPS, params={"limit": 200, "q": "cityhome"})).json()
+    unsent = [b for b in everyone["items"] if b["sent_to_supplier_at"] is None]
+    assert {b["status"] for b in unsent} - {"new", "on_hold", "cancelled"} == set()
+    assert any(b["status"] != "new" for b in unsent)  # held or cancelled before sending
 
 
 async def test_a_traveler_sees_only_their_own_bookings(api: Api, traveler: str) -> None:

@@ -151,3 +151,93 @@ def test_platform_code_never_creates_tables_outside_migrations() -> None:
     ]
 
     assert offenders == []
+
+
+def _migrate_to(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(schema.alembic_config(connection), revision)
+
+
+def test_0004_fills_in_when_existing_bookings_were_sent_to_their_supplier(
+    empty_engine: Engine,
+) -> None:
+    """Only bookings sent (or confirmed) and not since undone become visible to the supplier."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert, select
+
+    _migrate_to(empty_engine, "0003")
+    old = MetaData()
+    old.reflect(empty_engine, only=["clients", "suppliers", "bookings", "audit_events"])
+    t0 = datetime(2026, 11, 20, 8, 0)
+    # booking id -> (status, its events as (event id, action, reverts event id))
+    history: dict[int, tuple[str, list[tuple[int, str, int | None]]]] = {
+        1: ("awaiting_supplier", [(1, "booking.send_to_supplier", None)]),
+        2: ("on_hold", [(2, "booking.send_to_supplier", None), (3, "booking.hold", None)]),
+        3: ("on_hold", [(4, "booking.hold", None)]),
+        4: ("cancelled", [(5, "booking.send_to_supplier", None), (6, "undo", 5)]),
+        5: ("needs_attention", [(7, "booking.send_to_supplier", None), (8, "undo", 7)]),
+        6: ("confirmed", []),
+        7: ("new", [(9, "booking.send_to_supplier", None), (10, "undo", 9)]),
+        8: ("confirmed", [(11, "booking.confirm", None)]),
+    }
+    history[5][1].append((12, "undo", 8))  # the undo of the send was undone: sent again
+    with empty_engine.begin() as connection:
+        connection.execute(insert(old.tables["clients"]), [{"id": 1, "name": "Kept Ltd"}])
+        connection.execute(
+            insert(old.tables["suppliers"]), [{"id": 1, "name": "Stays", "kind": "hotel"}]
+        )
+        for booking_id, (status, events) in history.items():
+            connection.execute(
+                insert(old.tables["bookings"]),
+                {
+                    "id": booking_id,
+                    "reference": f"BK-{booking_id}",
+                    "client_id": 1,
+                    "traveller_name": "A Traveller",
+                    "traveller_email": f"t{booking_id}@example.org",
+                    "home_city": "Berlin",
+                    "destination_city": "Paris",
+                    "accommodation_type": "Hotel",
+                    "property_name": "Old Town",
+                    "supplier_id": 1,
+                    "check_in": t0.date(),
+                    "check_out": t0.date() + timedelta(days=14),
+                    "nightly_rate_minor": 10000,
+                    "currency": "EUR",
+                    "priority": "normal",
+                    "status": status,
+                    "sla_due_at": t0,
+                    "escalated": False,
+                    "version": 1 + len(events),
+                    "created_at": t0,
+                    "updated_at": t0 + timedelta(days=booking_id),
+                },
+            )
+            for event_id, action, reverts in events:
+                connection.execute(
+                    insert(old.tables["audit_events"]),
+                    {
+                        "id": event_id,
+                        "occurred_at": t0 + timedelta(hours=event_id),
+                        "actor_email": "priya.nair@ikan.example",
+                        "actor_role": "operations",
+                        "action": action,
+                        "entity_type": "booking",
+                        "entity_id": str(booking_id),
+                        "request_id": f"r{event_id}",
+                        "reverts_event_id": reverts,
+                    },
+                )
+
+    schema.migrate(empty_engine)
+
+    from ikan_platform.models import Booking
+
+    with empty_engine.connect() as connection:
+        sent = dict(connection.execute(select(Booking.id, Booking.sent_to_supplier_at)).all())
+    start = t0.replace(tzinfo=UTC)
+    hours = {b: None if at is None else (at - start) / timedelta(hours=1) for b, at in sent.items()}
+    assert hours == {1: 1, 2: 2, 3: None, 4: None, 5: 7, 6: 6 * 24, 7: None, 8: 11}
