@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ikan_platform.conditions import (
@@ -181,7 +182,13 @@ def create_deletion_request(
         headers = {"ETag": etag(dr.version), "Location": f"/v1/deletion-requests/{dr.id}"}
         return serialize_request(session, dr, ctx.now), headers
 
-    return idempotent(request, session, user, body, run, status_code=201)
+    try:
+        return idempotent(request, session, user, body, run, status_code=201)
+    except IntegrityError:
+        # Another intake drew the same random reference between our check and our insert
+        # (`workflow._new_reference`); nothing of this attempt was kept: draw again, once.
+        session.rollback()
+        return idempotent(request, session, user, body, run, status_code=201)
 
 
 def _load(session: Session, request_id: int) -> DeletionRequest:

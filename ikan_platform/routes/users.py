@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ikan_platform.conditions import (
@@ -173,23 +174,8 @@ def create_user(
     def run() -> tuple[dict, dict[str, str]]:
         email = body.email.strip().lower()
         _check_links(session, body.role, body.client_id, body.supplier_id)
-        if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-            raise Problem(409, "email_taken", "Email in use", detail=f"{email} already exists.")
         identity = body.identity.model_dump()
-        taken = session.scalar(
-            select(Identity.user_id).where(
-                Identity.provider == identity["provider"],
-                Identity.issuer == identity["issuer"],
-                Identity.subject == identity["subject"],
-            )
-        )
-        if taken is not None:
-            raise Problem(
-                409,
-                "identity_taken",
-                "Identity in use",
-                detail=f"That subject already signs in as user {taken}.",
-            )
+        _refuse_taken(session, email, identity)
         ctx = write_context(request, user)
         new = User(
             email=email,
@@ -200,10 +186,38 @@ def create_user(
             supplier_id=body.supplier_id,
             created_at=ctx.now,
         )
-        record_create(session, ctx, new, "user.create", owned={IDENTITIES: [identity]})
+        try:
+            record_create(session, ctx, new, "user.create", owned={IDENTITIES: [identity]})
+        except IntegrityError:
+            # A concurrent request provisioned the same email or subject between the check
+            # above and this insert, and the unique index refused ours. Nothing of this request
+            # is kept; the check, run again, now names what was taken.
+            session.rollback()
+            _refuse_taken(session, email, identity)
+            raise
         return admin_view(new), {"ETag": etag(new.version), "Location": f"/v1/users/{new.id}"}
 
     return idempotent(request, session, user, body, run, status_code=201)
+
+
+def _refuse_taken(session: Session, email: str, identity: dict[str, str]) -> None:
+    """409 `email_taken` or `identity_taken` when another user already has either."""
+    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise Problem(409, "email_taken", "Email in use", detail=f"{email} already exists.")
+    taken = session.scalar(
+        select(Identity.user_id).where(
+            Identity.provider == identity["provider"],
+            Identity.issuer == identity["issuer"],
+            Identity.subject == identity["subject"],
+        )
+    )
+    if taken is not None:
+        raise Problem(
+            409,
+            "identity_taken",
+            "Identity in use",
+            detail=f"That subject already signs in as user {taken}.",
+        )
 
 
 def _refuse_self(actor: User, target: User, doing: str) -> None:

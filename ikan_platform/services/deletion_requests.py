@@ -62,7 +62,8 @@ def _new_reference(session: Session, received_at: datetime) -> str:
     """DR-<received date>-<6 random hex digits>: readable, and unique without a counter.
 
     A counter would need a lock shared by every platform process; a clash of the random part
-    on one day is checked here, and a concurrent one would fail the unique index (nothing saved).
+    on one day is checked here, and a concurrent one fails the unique index, after which the
+    route (`create_deletion_request`) draws again.
     """
     while True:
         reference = f"DR-{received_at:%Y%m%d}-{secrets.token_hex(3).upper()}"

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from ikan_platform.models import DeletionRequest
@@ -169,3 +170,37 @@ async def test_only_operations_and_admin_record_requests(
     )
     assert response.status_code == 403 and response.json()["code"] == "forbidden"
     assert request_count(platform_app) == before
+
+
+async def test_an_intake_that_loses_its_reference_to_a_concurrent_one_draws_another(
+    api: Api, platform_app: Any
+) -> None:
+    """Another process inserts a request with the very reference drawn here, just before us."""
+    engine = platform_app.state.engine
+    raced: list[str] = []
+
+    def other_intake_first(
+        conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any
+    ) -> None:
+        if raced or not statement.lstrip().upper().startswith("INSERT INTO DELETION_REQUESTS"):
+            return
+        other = engine.raw_connection()
+        try:
+            other.cursor().execute(statement, parameters)  # the same row, committed first
+            other.commit()
+        finally:
+            other.close()
+        with engine.connect() as connection:
+            newest = select(DeletionRequest.reference).order_by(DeletionRequest.id.desc())
+            raced.append(connection.execute(newest.limit(1)).scalar_one())
+
+    before = request_count(platform_app)
+    sa_event.listen(engine, "before_cursor_execute", other_intake_first)
+    try:
+        response = await api.post("/v1/deletion-requests", OPS, json=letter())
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", other_intake_first)
+
+    assert response.status_code == 201, response.text
+    assert len(raced) == 1 and response.json()["reference"] != raced[0]
+    assert request_count(platform_app) == before + 2

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 from typing import Any
 
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+
+from ikan_platform.models import AuditEvent, Identity, User
 from tests.platform.conftest import ADMIN, ADMIN_2, OPS, OPS_2
 from tests.platform.harness import Api
 
@@ -310,3 +318,59 @@ async def test_user_search_takes_wildcards_and_backslashes_literally(api: Api) -
     for q in ("%", "_", "\\", "0%)", "a_l", "\\ n"):
         assert await found(q) == [created["email"]], q
     assert await found("%%") == await found("a%u") == await found("\\%") == []
+
+
+@pytest.mark.parametrize(
+    ("shared", "code"),
+    [("email", "email_taken"), ("identity", "identity_taken")],
+)
+async def test_two_admins_provisioning_the_same_person_at_once_get_201_and_409(
+    api: Api, platform_app: Any, shared: str, code: str
+) -> None:
+    """Both requests pass the checks before either inserts (real SQL, held at a barrier)."""
+    bodies = [
+        new_user(
+            email="alice.moreau@ikan.example" if shared == "email" else f"alice{i}@ikan.example",
+            identity=ENTRA if shared == "identity" else {**ENTRA, "subject": f"subject-{i}"},
+        )
+        for i in (1, 2)
+    ]
+    headers = [await api.headers(ADMIN), await api.headers(ADMIN_2)]
+    both_checked = threading.Barrier(2, timeout=5)
+
+    def insert_together(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO USERS"):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait()
+
+    engine = platform_app.state.engine
+    sa_event.listen(engine, "before_cursor_execute", insert_together)
+    try:
+        responses = await asyncio.gather(
+            *(
+                api.oracle.post("/v1/users", json=body, headers=h)
+                for body, h in zip(bodies, headers, strict=True)
+            )
+        )
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", insert_together)
+
+    assert not both_checked.broken, "the two requests did not race"
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+    (won,) = [r.json() for r in responses if r.status_code == 201]
+    (lost,) = [r.json() for r in responses if r.status_code == 409]
+    assert lost["code"] == code
+    assert lost["detail"] == (
+        "alice.moreau@ikan.example already exists."
+        if shared == "email"
+        else f"That subject already signs in as user {won['id']}."
+    )
+    with platform_app.state.sessionmaker() as session:
+        users = session.scalars(select(User).where(User.email.like("alice%"))).all()
+        created = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "user.create", AuditEvent.actor_id > 0)
+        ).all()
+        identities = session.scalars(select(Identity).where(Identity.issuer == ENTRA["issuer"]))
+        assert [u.id for u in users] == [won["id"]]
+        assert [e.entity_id for e in created] == [str(won["id"])]
+        assert {i.user_id for i in identities} == {won["id"]}
