@@ -267,6 +267,7 @@ class PlatformClient:
         entity_id: str | None = None,
         actor_id: int | None = None,
         action: str | None = None,
+        request_id: str | None = None,
         since: datetime | None = None,
         cursor: str | None = None,
         limit: int = 100,
@@ -279,8 +280,8 @@ class PlatformClient:
             entity_id=entity_id,
             actor_id=actor_id,
             action=action,
+            request_id=request_id,
             since=since.isoformat() if since else None,
-        request_id: str | None = None,
             cursor=cursor,
             limit=limit,
         )
@@ -293,7 +294,6 @@ class PlatformClient:
         """Revert an audited write (the platform checks role, window and later changes)."""
         return await self._act(
             UndoResult, f"/v1/audit-events/{event_id}/undo", body={"reason": reason}
-            request_id=request_id,
         )
 
     # -- deletion requests -------------------------------------------------------------------
