@@ -62,6 +62,10 @@ class User(Base):
     """A provisioned person with exactly one role."""
 
     __tablename__ = "users"
+    # Undo deletes rows and brings them back under their own id (users, bookings, notes), so
+    # SQLite must never hand a deleted id to a new row: AUTOINCREMENT (migration 0005).
+    # PostgreSQL's sequences never reuse an id anyway.
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -94,6 +98,7 @@ class Booking(Base):
         Index("ix_bookings_status_sla", "status", "sla_due_at", "id"),
         Index("ix_bookings_check_in", "check_in", "sla_due_at", "id"),
         Index("ix_bookings_sla", "sla_due_at", "id"),
+        {"sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -129,6 +134,7 @@ class BookingNote(Base):
     """A free-text note an operator adds to a booking."""
 
     __tablename__ = "booking_notes"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -8,6 +8,8 @@ migration.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +69,50 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return config
 
 
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows that point at nothing (SQLite, checked before commit)."""
+
+
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    # Only takes effect outside a transaction, hence the commit (pysqlite opens none for it).
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+
+
+@contextmanager
+def migration_transaction(connection: Connection) -> Iterator[None]:
+    """The transaction migrations run in; on SQLite, with foreign keys off until it ends.
+
+    SQLite changes a table by building a copy, dropping the original and renaming the copy
+    (Alembic's batch mode); with foreign keys on, dropping a table other rows point at fails.
+    SQLite's own procedure for this is followed: keys off outside the transaction, a
+    `foreign_key_check` before committing when a migration ran (a dangling row rolls it back),
+    keys on again for whoever uses the connection next.
+    """
+    from alembic.migration import MigrationContext
+
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_foreign_keys(connection, on=False)
+    try:
+        with connection.begin():
+            revision = MigrationContext.configure(connection).get_current_revision()
+            yield
+            moved = MigrationContext.configure(connection).get_current_revision() != revision
+            if sqlite and moved:
+                dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if dangling:
+                    raise ForeignKeyViolation(f"rows pointing at nothing: {dangling[:5]}")
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration (`alembic upgrade head`)."""
     from alembic import command
 
-    with engine.begin() as connection:
+    with engine.connect() as connection, migration_transaction(connection):
         if connection.dialect.name == "postgresql":
             # Several platform processes may start at once; only one migrates, the rest wait.
             connection.execute(

@@ -12,7 +12,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from ikan_platform.schema import migration_options
+from ikan_platform.schema import migration_options, migration_transaction
 
 config = context.config
 if config.config_file_name is not None:  # the command line; migrate() keeps the host's logging
@@ -48,7 +48,7 @@ def run_online() -> None:
 
     engine = make_engine(_url())
     try:
-        with engine.connect() as own:
+        with engine.connect() as own, migration_transaction(own):
             context.configure(connection=own, **migration_options())
             with context.begin_transaction():
                 context.run_migrations()

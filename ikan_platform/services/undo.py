@@ -237,6 +237,11 @@ def _restore(
         return record_delete(session, ctx, entity, "undo", reason=reason, reverts_event_id=event.id)
     if entity is None:  # undo a delete: the row comes back with the same id
         restored = build_entity(event.entity_type, before)
+        if hasattr(restored, "updated_at"):
+            # A booking's state leaves its bookkeeping times out (services/audit.AUDITED): it was
+            # created when its history starts, and updated now.
+            restored.created_at = _history_start(session, event)
+            restored.updated_at = ctx.now
         return record_create(
             session, ctx, restored, "undo", reason=reason, reverts_event_id=event.id, owned=before
         )
@@ -249,6 +254,20 @@ def _restore(
     return record_change(
         session, ctx, entity, "undo", revert, reason=reason, reverts_event_id=event.id
     )
+
+
+def _history_start(session: Session, event: AuditEvent) -> datetime:
+    """When the entity's first audit event (its creation) happened."""
+    first = session.scalar(
+        select(AuditEvent.occurred_at)
+        .where(
+            AuditEvent.entity_type == event.entity_type,
+            AuditEvent.entity_id == event.entity_id,
+        )
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
+    return first or event.occurred_at
 
 
 def render_markdown() -> str:
@@ -291,7 +310,10 @@ def render_markdown() -> str:
         "| 422 | `not_undoable` | the action is never undoable (below) |",
         "",
         "Undoing a creation removes the record; undoing that undo (or a deletion) brings the"
-        " record back with the same id. An undo is itself undoable inside its own 24 hours.",
+        " record back with the same id. No id is ever handed to a new record again (SQLite"
+        " tables are AUTOINCREMENT; PostgreSQL sequences never go back), so a restored record"
+        " never collides with a newer one and every history belongs to one record. An undo is"
+        " itself undoable inside its own 24 hours.",
         "",
         "## Actions",
         "",

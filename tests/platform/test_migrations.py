@@ -241,3 +241,86 @@ def test_0004_fills_in_when_existing_bookings_were_sent_to_their_supplier(
     start = t0.replace(tzinfo=UTC)
     hours = {b: None if at is None else (at - start) / timedelta(hours=1) for b, at in sent.items()}
     assert hours == {1: 1, 2: 2, 3: None, 4: None, 5: 7, 6: 6 * 24, 7: None, 8: 11}
+
+
+def test_0005_rebuilds_an_existing_sqlite_sandbox_so_no_id_is_handed_out_again(
+    tmp_path: Path,
+) -> None:
+    """A seeded sandbox at 0004, where an undo had removed the newest note, migrates cleanly."""
+    from ikan_platform.db import make_sessionmaker
+    from ikan_platform.seed import seed
+    from tests.conftest import FROZEN_NOW
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'sandbox.db'}")
+    _migrate_to(engine, "0004")
+    with make_sessionmaker(engine)() as session:
+        seed(session, bookings=40, now=FROZEN_NOW)
+    tables = ("users", "bookings", "booking_notes")
+    with engine.begin() as connection:
+        # Note 7 was added and removed by an undo: only the audit trail still names it.
+        connection.execute(
+            text(
+                "INSERT INTO audit_events (occurred_at, actor_email, actor_role, action,"
+                " entity_type, entity_id, request_id) VALUES ('2026-12-01 09:00:00.000000',"
+                " 'priya.nair@ikan.example', 'operations', 'booking_note.create',"
+                " 'booking_note', '7', 'r-note-7')"
+            )
+        )
+        counts = {t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
+
+    schema.migrate(engine)
+
+    with engine.begin() as connection:
+        for table in tables:
+            sql = connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}
+            ).scalar()
+            assert "AUTOINCREMENT" in sql, table
+            assert (
+                connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                == (counts[table])
+            )
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        note = connection.execute(
+            text(
+                "INSERT INTO booking_notes (booking_id, author_id, body, version, created_at)"
+                " VALUES (1, 1, 'After the upgrade', 1, '2026-12-01 10:00:00.000000')"
+                " RETURNING id"
+            )
+        ).scalar()
+        user = connection.execute(
+            text(
+                "INSERT INTO users (email, name, role, active, version, created_at) VALUES"
+                " ('new@ikan.example', 'New', 'operations', 1, 1, '2026-12-01 10:00:00.000000')"
+                " RETURNING id"
+            )
+        ).scalar()
+    assert note == 8
+    assert user == counts["users"] + 1
+    assert schema.drift(engine) == []
+    engine.dispose()
+
+
+def test_a_sqlite_migration_that_leaves_a_dangling_row_is_rolled_back(tmp_path: Path) -> None:
+    """Foreign keys are off while tables are rebuilt, so migrate checks them before it commits."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'dangling.db'}")
+    _migrate_to(engine, "0004")
+    with engine.connect() as connection:  # as a sandbox written without foreign keys might be
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.exec_driver_sql(
+            "INSERT INTO identities (user_id, provider, issuer, subject)"
+            " VALUES (999, 'entra', 'https://issuer', 'nobody')"
+        )
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+    with pytest.raises(schema.ForeignKeyViolation):
+        schema.migrate(engine)
+
+    assert schema.current_revision(engine) == "0004"
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM identities WHERE user_id = 999"))
+    schema.migrate(engine)  # SQLite kept the half-built copy it made outside the transaction
+    assert schema.current_revision(engine) == schema.head_revision()
+    assert schema.drift(engine) == []
+    engine.dispose()

@@ -367,3 +367,119 @@ async def test_an_event_recorded_before_sent_to_supplier_at_existed_stays_undoab
     assert (await api.booking(unsent["id"]))["status"] == "new"
     assert (await api.booking(unsent["id"]))["sent_to_supplier_at"] is None
     assert refused.status_code == 409 and refused.json()["code"] == "entity_changed"
+
+
+async def history_of(api: Api, entity_type: str, entity_id: int) -> list[tuple[str, Any, Any]]:
+    """(action, before body/email, after body/email) of an entity's events, oldest first."""
+    key = "body" if entity_type == "booking_note" else "email"
+    events = await api.events(entity_type=entity_type, entity_id=str(entity_id))
+    return [
+        (e["action"], (e["before"] or {}).get(key), (e["after"] or {}).get(key))
+        for e in reversed(events)
+    ]
+
+
+async def test_a_note_removed_by_undo_comes_back_under_its_own_id_after_a_newer_note(
+    api: Api,
+) -> None:
+    booking = await first_booking(api, "new")
+    path = f"/v1/bookings/{booking['id']}/notes"
+    first = (await api.post(path, OPS, json={"body": "First note"})).json()
+    (create,) = await api.events(entity_type="booking_note", entity_id=str(first["id"]))
+    removal = (await undo(api, create["id"])).json()["undo_event"]
+
+    second = await api.post(path, OPS_2, json={"body": "Second note, by Tom"})
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first["id"]  # SQLite once handed the removed id out again
+
+    restore = await undo(api, removal["id"])
+
+    assert restore.status_code == 200, restore.text
+    notes = (await api.get(path, OPS)).json()["items"]
+    assert {n["id"]: n["body"] for n in notes} == {
+        first["id"]: "First note",
+        second.json()["id"]: "Second note, by Tom",
+    }
+    assert await history_of(api, "booking_note", first["id"]) == [
+        ("booking_note.create", None, "First note"),
+        ("undo", "First note", None),
+        ("undo", None, "First note"),
+    ]
+    assert await history_of(api, "booking_note", second.json()["id"]) == [
+        ("booking_note.create", None, "Second note, by Tom")
+    ]
+
+
+async def test_a_user_removed_by_undo_comes_back_under_its_own_id_after_a_newer_user(
+    api: Api,
+) -> None:
+    from tests.platform.test_users import ENTRA, new_user
+
+    first = (await api.post("/v1/users", ADMIN, json=new_user())).json()
+    (create,) = await api.events(entity_type="user", entity_id=str(first["id"]))
+    removal = (await undo(api, create["id"])).json()["undo_event"]
+    other = new_user(email="bo.lind@ikan.example", identity={**ENTRA, "subject": "bo"})
+
+    second = await api.post("/v1/users", ADMIN_2, json=other)
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first["id"]
+
+    restore = await undo(api, removal["id"])
+
+    assert restore.status_code == 200, restore.text
+    assert (await api.get(f"/v1/users/{first['id']}", ADMIN)).json()["email"] == first["email"]
+    assert (await api.get(f"/v1/users/{second.json()['id']}", ADMIN)).json()["email"] == (
+        "bo.lind@ikan.example"
+    )
+    assert [a for a, _, _ in await history_of(api, "user", first["id"])] == [
+        "user.create",
+        "undo",
+        "undo",
+    ]
+    assert await history_of(api, "user", second.json()["id"]) == [
+        ("user.create", None, "bo.lind@ikan.example")
+    ]
+
+
+def create_booking(platform_app: Any, clock: Any, reference: str) -> int:
+    """A booking created through the audit path (no route creates bookings; the seed does this)."""
+    from ikan_platform.models import Booking
+    from ikan_platform.services.audit import SYSTEM, WriteContext, record_create
+
+    with platform_app.state.sessionmaker() as session:
+        template = session.get(Booking, 1)
+        booking = Booking(
+            **{
+                c.key: getattr(template, c.key)
+                for c in Booking.__table__.columns
+                if c.key not in ("id", "version")
+            }
+        )
+        booking.reference, booking.status, booking.sent_to_supplier_at = reference, "new", None
+        booking.assignee_id = booking.supplier_reference = booking.status_reason = None
+        booking.created_at = booking.updated_at = clock()
+        ctx = WriteContext(SYSTEM, f"create-{reference}", clock())
+        record_create(session, ctx, booking, "booking.create")
+        session.commit()
+        return booking.id
+
+
+async def test_a_booking_removed_by_undo_comes_back_under_its_own_id_after_a_newer_one(
+    api: Api, platform_app: Any, clock: Any
+) -> None:
+    first = create_booking(platform_app, clock, "BK-900001")
+    (create,) = await api.events(entity_type="booking", entity_id=str(first))
+    removal = (await undo(api, create["id"])).json()["undo_event"]
+    assert (await api.get(f"/v1/bookings/{first}", OPS)).status_code == 404
+
+    second = create_booking(platform_app, clock, "BK-900002")
+    assert second != first
+
+    restore = await undo(api, removal["id"])
+
+    assert restore.status_code == 200, restore.text
+    assert (await api.booking(first))["reference"] == "BK-900001"
+    assert (await api.booking(first))["created_at"] == "2026-12-01T09:30:00Z"
+    assert (await api.booking(second))["reference"] == "BK-900002"
+    newer = await api.events(entity_type="booking", entity_id=str(second))
+    assert [e["action"] for e in newer] == ["booking.create"]
