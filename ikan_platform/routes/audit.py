@@ -63,17 +63,26 @@ def serialize_event(
     now: datetime,
     window: timedelta,
     viewer: User,
-    undos: dict[int, AuditEvent] | None = None,
+    since: dict[int, undo_service.Since] | None = None,
 ) -> dict[str, Any]:
     """The API representation of an audit event, as `viewer` may see it.
 
-    `undoable` says whether the window is open and it was not undone yet, whoever asks (the undo
-    route refuses a role that may not undo it with 403 `undo_forbidden`). Identity-provider
-    subjects inside user states are shown only to the roles in `policy.SEES_IDENTITY_SUBJECTS`.
-    `undos` (reverted event id -> undo event), when given, saves a query per event on a page.
+    `undoable` says whether the window is open, it was not undone yet, and no later write of the
+    entity still in effect stands in the way (`undo_service.since_many`, the history rule the
+    undo route applies), whoever asks: the route refuses a role that may not undo it with 403
+    `undo_forbidden`. The route also compares the entity's current state with the event's
+    `after`, which would cost a read of every entity on the page; the trail already records every
+    write (the audit guards refuse any other), so the history answers the same, except for the
+    first day after a migration adds a column a sent booking's older states lack (migration
+    0004): those events show undoable and are refused with 409 `entity_changed`.
+    Identity-provider subjects inside user states are shown only to the roles in
+    `policy.SEES_IDENTITY_SUBJECTS`. `since` (event id -> `Since`), when given for a whole page,
+    saves a query per event.
     """
     rule = undo_service.rule_for(event.action)
-    undone = undos.get(event.id) if undos is not None else undo_service.undone_by(session, event.id)
+    if since is None:
+        since = undo_service.since_many(session, [event])
+    history = since[event.id]
     expires = undo_service.undo_expires_at(event, window)
     before, after = event.before, event.after
     if event.entity_type == "user" and viewer.role not in SEES_IDENTITY_SUBJECTS:
@@ -93,9 +102,14 @@ def serialize_event(
         "request_id": event.request_id,
         "reason": event.reason,
         "reverts_event_id": event.reverts_event_id,
-        "undoable": bool(expires and now <= expires and undone is None),
+        "undoable": bool(
+            expires
+            and now <= expires
+            and history.undone_by_event_id is None
+            and not history.overtaken
+        ),
         "undo_expires_at": iso(expires) if expires else None,
-        "undone_by_event_id": undone.id if undone else None,
+        "undone_by_event_id": history.undone_by_event_id,
     }
 
 
@@ -151,9 +165,9 @@ def list_audit_events(
     now = state.settings.clock()
     window = timedelta(seconds=state.settings.undo_window_seconds)
     next_cursor = encode_cursor(state.secret, scope, [items[-1].id]) if len(rows) > limit else None
-    undos = undo_service.undone_by_many(session, [e.id for e in items])
+    since = undo_service.since_many(session, items)
     return {
-        "items": [serialize_event(session, e, now, window, user, undos) for e in items],
+        "items": [serialize_event(session, e, now, window, user, since) for e in items],
         "next_cursor": next_cursor,
     }
 

@@ -483,3 +483,110 @@ async def test_a_booking_removed_by_undo_comes_back_under_its_own_id_after_a_new
     assert (await api.booking(second))["reference"] == "BK-900002"
     newer = await api.events(entity_type="booking", entity_id=str(second))
     assert [e["action"] for e in newer] == ["booking.create"]
+
+
+async def booking_write(api: Api, booking_id: int, action: str, as_: str, **body: str) -> int:
+    """Make a booking write and return the id of the audit event that recorded it."""
+    response = await api.act(booking_id, action, as_, json=body or None)
+    assert response.status_code == 200, response.text
+    (event,) = await api.events(entity_type="booking", entity_id=str(booking_id), limit=1)
+    return event["id"]
+
+
+async def shown_undoable(api: Api, *event_ids: int) -> list[bool]:
+    """Whether the event list and the single event both offer the undo (they must agree)."""
+    listed = {e["id"]: e["undoable"] for e in await api.events(limit=200)}
+    single = [(await api.get(f"/v1/audit-events/{i}", ADMIN)).json()["undoable"] for i in event_ids]
+    assert [listed[i] for i in event_ids] == single
+    return single
+
+
+async def test_an_old_undo_never_reverts_a_teammates_newer_identical_write(api: Api) -> None:
+    """Priya holds, Tom resumes, Tom holds again: the booking holds what Priya's hold left."""
+    booking = await first_booking(api, "awaiting_supplier")
+    priyas = await booking_write(api, booking["id"], "hold", OPS, reason="Visa pending")
+    await booking_write(api, booking["id"], "resume", OPS_2)
+    toms = await booking_write(api, booking["id"], "hold", OPS_2, reason="Visa pending")
+    assert await shown_undoable(api, priyas, toms) == [False, True]
+
+    response = await undo(api, priyas, as_=OPS)
+
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "entity_changed"
+    assert response.json()["current"]["status"] == "on_hold"
+    assert await shown_undoable(api, priyas, toms) == [False, True]
+    assert (await undo(api, toms, as_=OPS_2)).status_code == 200
+    assert (await api.booking(booking["id"]))["status"] == "awaiting_supplier"
+
+
+async def test_an_older_write_is_undoable_again_once_the_newer_one_is_undone(api: Api) -> None:
+    booking = await first_booking(api, "new")
+    claim = await booking_write(api, booking["id"], "claim", OPS)
+    release = await booking_write(api, booking["id"], "release", OPS)
+    assert await shown_undoable(api, claim, release) == [False, True]
+    undone = (await undo(api, release)).json()["undo_event"]["id"]
+    assert await shown_undoable(api, claim, release, undone) == [True, False, True]
+
+    response = await undo(api, claim)
+
+    assert response.status_code == 200, response.text
+    assert (await api.booking(booking["id"]))["assignee"] is None
+
+
+async def test_redoing_a_newer_write_makes_the_older_one_overtaken_again(api: Api) -> None:
+    booking = await first_booking(api, "new")
+    claim = await booking_write(api, booking["id"], "claim", OPS)
+    release = await booking_write(api, booking["id"], "release", OPS)
+    undone = (await undo(api, release)).json()["undo_event"]["id"]
+    redone = (await undo(api, undone)).json()["undo_event"]["id"]  # the release is back
+    assert await shown_undoable(api, claim, undone, redone) == [False, False, True]
+
+    response = await undo(api, claim)
+
+    assert response.status_code == 409 and response.json()["code"] == "entity_changed"
+    assert (await undo(api, redone)).status_code == 200  # and the claim stands again
+    assert (await api.booking(booking["id"]))["assignee"]["email"] == OPS
+    assert await shown_undoable(api, claim) == [True]
+
+
+async def test_an_undo_chain_can_be_walked_forwards_and_back(api: Api) -> None:
+    booking = await first_booking(api, "awaiting_supplier")
+    cancel = await booking_write(api, booking["id"], "cancel", OPS, reason="Client postponed")
+    first = (await undo(api, cancel)).json()["undo_event"]["id"]
+    second = (await undo(api, first, as_=OPS_2)).json()["undo_event"]["id"]
+    assert (await api.booking(booking["id"]))["status"] == "cancelled"  # the cancel is back
+
+    third = await undo(api, second)
+
+    assert third.status_code == 200, third.text
+    assert (await api.booking(booking["id"]))["status"] == "awaiting_supplier"
+    assert await shown_undoable(api, cancel, first, second) == [False, False, False]
+    assert await shown_undoable(api, third.json()["undo_event"]["id"]) == [True]
+
+
+async def test_an_audit_page_costs_the_same_queries_whatever_its_size(
+    api: Api, platform_app: Any
+) -> None:
+    """Undo links and the history rule for a whole page come from one query (docs/benchmarks.md)."""
+    headers = await api.headers(ADMIN)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    async def page(limit: int) -> int:
+        statements.clear()
+        response = await api.oracle.get(
+            "/v1/audit-events", headers=headers, params={"limit": limit}
+        )
+        assert response.status_code == 200 and len(response.json()["items"]) == limit
+        return len(statements)
+
+    engine = platform_app.state.engine
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        small, large = await page(2), await page(100)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+
+    assert small == large
