@@ -235,7 +235,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            # pydantic prefixes our validators' messages with "Value error, ": noise to a reader.
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")).removeprefix("Value error, "),
+            }
             for e in exc.errors()
         ]
         problem = Problem(

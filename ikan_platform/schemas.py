@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 
 def iso(value: datetime) -> str:
@@ -18,6 +18,28 @@ Role = Literal["rmc", "operations", "admin", "supplier", "traveler"]
 MAX_ID = 2**31 - 1
 MAX_EVENT_ID = 2**63 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def trimmed(min_length: int) -> AfterValidator:
+    """Free text people write is stored without surrounding spaces, and is never blank.
+
+    An audit trail whose reasons read "   " tells an auditor nothing, so a text that is empty
+    (or shorter than `min_length`) once stripped is a 422 saying so; what is stored is the
+    stripped text. Use after a `Field(min_length=..., max_length=...)` with the same minimum.
+    """
+
+    def trim(value: str) -> str:
+        text = value.strip()
+        if not text:
+            raise ValueError("is blank: spaces alone say nothing")
+        if len(text) < min_length:
+            raise ValueError(f"needs at least {min_length} characters besides spaces")
+        return text
+
+    return AfterValidator(trim)
+
+
+Reason = Annotated[str, Field(min_length=3, max_length=2000), trimmed(3)]
 
 
 def _no_nul(value: Any) -> None:
@@ -108,7 +130,7 @@ class UserCreateIn(Strict):
     """Provision a user: who they are, their role, and the identity they sign in with."""
 
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), trimmed(1)]
     role: Role
     client_id: RowId | None = Field(default=None, description="Required for rmc, else empty.")
     supplier_id: RowId | None = Field(
@@ -123,7 +145,7 @@ class RoleChangeIn(Strict):
     role: Role
     client_id: RowId | None = None
     supplier_id: RowId | None = None
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Reason
 
 
 class ExchangeIn(Strict):
@@ -233,13 +255,13 @@ class BookingPage(BaseModel):
 class ReasonIn(Strict):
     """A reason, required for actions an auditor will ask about."""
 
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Reason
 
 
 class ConfirmIn(Strict):
     """The supplier's confirmation."""
 
-    supplier_reference: str = Field(min_length=1, max_length=60)
+    supplier_reference: Annotated[str, Field(min_length=1, max_length=60), trimmed(1)]
 
 
 class AssignIn(Strict):
@@ -251,7 +273,7 @@ class AssignIn(Strict):
 class NoteIn(Strict):
     """A note on a booking."""
 
-    body: str = Field(min_length=1, max_length=4000)
+    body: Annotated[str, Field(min_length=1, max_length=4000), trimmed(1)]
 
 
 class NoteOut(BaseModel):

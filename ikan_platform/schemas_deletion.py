@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from ikan_platform.schemas import DeletionRequestOut, RowId, Strict
+from ikan_platform.schemas import DeletionRequestOut, Reason, RowId, Strict, trimmed
 
 VerificationMethod = Literal[
     "signed_in_account", "email_confirmation", "id_document", "client_hr_confirmation", "other"
@@ -54,14 +54,14 @@ class DeletionRequestIn(Strict):
     event `deletion_request.create`; never copy identity-document numbers into it.
     """
 
-    subject_name: str = Field(min_length=1, max_length=200)
+    subject_name: Annotated[str, Field(min_length=1, max_length=200), trimmed(1)]
     subject_email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     client_id: RowId | None = Field(default=None, description="The subject's employer, if known.")
     channel: Channel
     received_at: AwareDatetime | None = Field(
         default=None, description="When the request arrived (with a UTC offset); default now."
     )
-    note: str | None = Field(default=None, min_length=3, max_length=2000)
+    note: Annotated[str, Field(min_length=3, max_length=2000), trimmed(3)] | None = None
 
 
 class MarkReadyIn(Strict):
@@ -71,7 +71,7 @@ class MarkReadyIn(Strict):
     """
 
     method: VerificationMethod
-    note: str | None = Field(default=None, min_length=3, max_length=500)
+    note: Annotated[str, Field(min_length=3, max_length=500), trimmed(3)] | None = None
 
     @model_validator(mode="after")
     def _other_needs_a_note(self) -> MarkReadyIn:
@@ -83,7 +83,7 @@ class MarkReadyIn(Strict):
 class ExtendIn(Strict):
     """Why the request needs more time (sent to the subject), and how many more days."""
 
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Reason
     days: int = Field(default=60, ge=1, le=60)
 
 
