@@ -24,6 +24,7 @@ from ikan_console.api.models import AuditEvent, User
 from ikan_console.formatting import status_label, utc
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.audit_filter import SYNTAX, AuditFilter, FilterError, parse_filter
+from ikan_console.views.offered_keys import OffersKeys
 from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.diff_view import DiffView, changed_rows, field_text, undo_state
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
@@ -80,7 +81,7 @@ def local_refusal(event: AuditEvent, now: datetime) -> str | None:
     return None
 
 
-class AuditView(ReportsWorkerFailures, Vertical):
+class AuditView(OffersKeys, ReportsWorkerFailures, Vertical):
     """Events newest first, filterable by record; the selected event's diff; `u` to undo."""
 
     DEFAULT_CSS = """
@@ -121,7 +122,7 @@ class AuditView(ReportsWorkerFailures, Vertical):
             state, style = undo_state(event, now)
             table.update_cell_at((index, UNDO_COLUMN), Text(state, style=style))
         self.query_one(DiffView).refresh_diff()
-        self.refresh_bindings()  # a window that closed takes `u` off the footer
+        self.refresh_offered(["undo"])  # a window that closed takes `u` off the footer
 
     async def _fetch_page(self, cursor: str | None):  # type: ignore[no-untyped-def]
         page = await self.app.client.audit_events(**self._query, cursor=cursor, limit=PAGE_SIZE)
@@ -152,7 +153,7 @@ class AuditView(ReportsWorkerFailures, Vertical):
     def event_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
         """Show the highlighted event's diff, and offer undo only where it can work."""
         self.query_one(DiffView).event = event.item
-        self.refresh_bindings()
+        self.refresh_offered(["undo"])
 
     def action_filter(self) -> None:
         """Jump to the filter."""
