@@ -105,6 +105,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     ),
     "invalid_idempotency_key": (400, "The Idempotency-Key must be 1 to 200 characters."),
     "idempotency_key_reused": (422, "This Idempotency-Key was used for a different request."),
+    "no_change": (409, "The write would change nothing (it is already so); nothing was recorded."),
     # lists
     "invalid_cursor": (400, "The cursor was tampered with or belongs to another list."),
     "unknown_queue": (400, "No queue with that id."),

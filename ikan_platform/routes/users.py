@@ -27,7 +27,7 @@ from ikan_platform.conditions import (
     write_context,
 )
 from ikan_platform.errors import Problem
-from ikan_platform.models import Client, Identity, RefreshToken, Supplier, User
+from ikan_platform.models import ROLE_LABELS, Client, Identity, RefreshToken, Supplier, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from ikan_platform.routes.auth import user_out
 from ikan_platform.schemas import (
@@ -276,6 +276,16 @@ def change_user_role(
     def check(target: User) -> None:
         _refuse_self(user, target, "change the role of")
         _check_links(session, body.role, body.client_id, body.supplier_id)
+        wanted = (body.role, body.client_id, body.supplier_id)
+        if (target.role, target.client_id, target.supplier_id) == wanted:
+            link = " with that client" if body.client_id else ""
+            link = " with that supplier" if body.supplier_id else link
+            raise Problem(
+                409,
+                "no_change",
+                "Nothing to change",
+                detail=f"{target.name} already has the role {ROLE_LABELS[body.role]}{link}.",
+            )
 
     def change(target: User) -> None:
         target.role = body.role

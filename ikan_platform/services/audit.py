@@ -23,6 +23,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, object_session
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import TextClause
 
+from ikan_platform.errors import Problem
 from ikan_platform.models import AuditEvent, Booking, BookingNote, DeletionRequest, Identity, User
 from ikan_platform.schemas import iso
 
@@ -199,14 +200,26 @@ def record_change(
     reason: str | None = None,
     reverts_event_id: int | None = None,
 ) -> AuditEvent:
-    """Apply `change` to `entity` and record it, in the caller's transaction."""
+    """Apply `change` to `entity` and record it, in the caller's transaction.
+
+    A change that leaves the audited state as it was is refused (409 `no_change`): an event
+    whose before and after agree records nothing but noise, and would stand in the way of undoing
+    the write before it. The routes refuse the cases people meet with their own words first (the
+    role a user already has, the assignee a booking already has); this is the net under them.
+    """
     before = snapshot(entity)
     _mark_audited(session, entity)
     change()
     session.flush()  # bumps the version (optimistic lock) so `after` is the stored state
-    return _add_event(
-        session, ctx, entity, action, before, snapshot(entity), reason, reverts_event_id
-    )
+    after = snapshot(entity)
+    if same_state(ENTITY_TYPE_OF[type(entity)], before, after):
+        raise Problem(
+            409,
+            "no_change",
+            "Nothing to change",
+            detail="This would leave the record exactly as it is, so nothing was done.",
+        )
+    return _add_event(session, ctx, entity, action, before, after, reason, reverts_event_id)
 
 
 def record_create(

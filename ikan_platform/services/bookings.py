@@ -243,6 +243,13 @@ def assign(booking: Booking, actor: User, now: datetime, assignee: User) -> None
             "Cannot assign to this user",
             detail="Bookings go to active Operations or Admin staff only.",
         )
+    if booking.assignee_id == assignee.id:
+        raise Problem(
+            409,
+            "no_change",
+            "Nothing to change",
+            detail=f"{booking.reference} is already assigned to {assignee.name}.",
+        )
     booking.assignee_id = assignee.id
 
 

@@ -324,3 +324,15 @@ async def test_a_cancelled_booking_cannot_be_unclaimed(api: Api) -> None:
 
     assert response.status_code == 409 and response.json()["code"] == "invalid_state"
     assert (await api.booking(booking["id"]))["assignee"]["email"] == OPS
+
+
+async def test_assigning_a_booking_to_its_assignee_changes_nothing(api: Api) -> None:
+    booking = await first(api, "new")
+    assert (await api.act(booking["id"], "claim", OPS)).status_code == 200
+    me = (await api.get("/v1/me", OPS)).json()
+
+    response = await api.act(booking["id"], "assign", ADMIN, json={"assignee_id": me["id"]})
+
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "no_change"
+    assert response.json()["detail"] == f"{booking['reference']} is already assigned to Priya Nair."
