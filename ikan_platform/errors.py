@@ -216,6 +216,10 @@ def document_problems(openapi: dict[str, Any], public: frozenset[str]) -> dict[s
         for operation in methods.values():
             responses = operation.setdefault("responses", {})
             responses.setdefault("400", {"description": "Bad request (e.g. a NUL character)"})
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "415", {"description": "The body is not JSON (send application/json)"}
+                )
             if operation.get("operationId") not in public:
                 operation["security"] = [{"bearer": []}]
                 responses.setdefault("401", {"description": "Not signed in, or session ended"})

@@ -14,6 +14,7 @@ from ikan_platform.errors import Problem
 from ikan_platform.models import AuditEvent, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from ikan_platform.policy import SEES_IDENTITY_SUBJECTS
+from ikan_platform.routing import JsonBodyRoute
 from ikan_platform.schemas import (
     MAX_EVENT_ID,
     MAX_ID,
@@ -27,7 +28,7 @@ from ikan_platform.security import current_user, get_session
 from ikan_platform.services import undo as undo_service
 from ikan_platform.services.audit import IDENTITIES
 
-router = APIRouter(prefix="/v1", tags=["audit"])
+router = APIRouter(prefix="/v1", tags=["audit"], route_class=JsonBodyRoute)
 SessionDep = Annotated[Session, Depends(get_session)]
 UserDep = Annotated[User, Depends(current_user)]
 EventId = Annotated[int, Path(ge=1, le=MAX_EVENT_ID)]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ikan_platform.errors import Problem
 from ikan_platform.models import ROLE_LABELS, RefreshToken, User
+from ikan_platform.routing import JsonBodyRoute
 from ikan_platform.schemas import (
     ExchangeIn,
     NonceOut,
@@ -22,7 +23,7 @@ from ikan_platform.schemas import (
 )
 from ikan_platform.security import current_user, get_session, hash_token, issue_access_token
 
-router = APIRouter(prefix="/v1", tags=["auth"])
+router = APIRouter(prefix="/v1", tags=["auth"], route_class=JsonBodyRoute)
 SessionDep = Annotated[Session, Depends(get_session)]
 AUTH_ERRORS = {
     401: {"description": "Not signed in: the token was refused"},

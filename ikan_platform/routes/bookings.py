@@ -22,6 +22,7 @@ from ikan_platform.conditions import (
 from ikan_platform.errors import Problem
 from ikan_platform.models import Booking, BookingNote, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from ikan_platform.routing import JsonBodyRoute
 from ikan_platform.schemas import (
     MAX_ID,
     AssignIn,
@@ -39,7 +40,7 @@ from ikan_platform.security import current_user, get_session
 from ikan_platform.services import bookings as rules
 from ikan_platform.services.audit import record_change, record_create
 
-router = APIRouter(prefix="/v1", tags=["bookings"])
+router = APIRouter(prefix="/v1", tags=["bookings"], route_class=JsonBodyRoute)
 SessionDep = Annotated[Session, Depends(get_session)]
 UserDep = Annotated[User, Depends(current_user)]
 BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]

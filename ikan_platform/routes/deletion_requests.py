@@ -27,6 +27,7 @@ from ikan_platform.conditions import (
 from ikan_platform.errors import Problem
 from ikan_platform.models import Client, DeletionRequest, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from ikan_platform.routing import JsonBodyRoute
 from ikan_platform.schemas import MAX_ID, ReasonIn, iso
 from ikan_platform.schemas_deletion import (
     DeletionPreview,
@@ -42,7 +43,7 @@ from ikan_platform.services import deletion_requests as workflow
 from ikan_platform.services import erasure
 from ikan_platform.services.audit import WriteContext, record_change
 
-router = APIRouter(prefix="/v1", tags=["deletion requests"])
+router = APIRouter(prefix="/v1", tags=["deletion requests"], route_class=JsonBodyRoute)
 SessionDep = Annotated[Session, Depends(get_session)]
 UserDep = Annotated[User, Depends(current_user)]
 RequestId = Annotated[int, Path(ge=1, le=MAX_ID)]

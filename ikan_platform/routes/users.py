@@ -30,6 +30,7 @@ from ikan_platform.errors import Problem
 from ikan_platform.models import ROLE_LABELS, Client, Identity, RefreshToken, Supplier, User
 from ikan_platform.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from ikan_platform.routes.auth import user_out
+from ikan_platform.routing import JsonBodyRoute
 from ikan_platform.schemas import (
     MAX_ID,
     AssignablePage,
@@ -44,7 +45,7 @@ from ikan_platform.search import contains
 from ikan_platform.security import current_user, get_session
 from ikan_platform.services.audit import IDENTITIES, record_change, record_create, snapshot
 
-router = APIRouter(prefix="/v1", tags=["users"])
+router = APIRouter(prefix="/v1", tags=["users"], route_class=JsonBodyRoute)
 SessionDep = Annotated[Session, Depends(get_session)]
 UserDep = Annotated[User, Depends(current_user)]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]

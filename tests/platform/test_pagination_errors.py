@@ -174,3 +174,48 @@ async def test_a_nul_character_is_refused_not_stored(api: Api) -> None:
 
     assert in_query.status_code == 400 and in_query.json()["code"] == "bad_request"
     assert in_body.status_code == 422 and in_body.json()["code"] == "validation_failed"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+async def test_a_json_body_sent_as_another_media_type_is_a_415(
+    api: Api, platform_app: Any, content_type: str
+) -> None:
+    """Every operation that takes a body says so, before the body is read as a shape error."""
+    headers = {**(await api.headers(ADMIN)), "Content-Type": content_type, "If-Match": '"1"'}
+    wrong = []
+    for path, methods in platform_app.openapi()["paths"].items():
+        for method, operation in methods.items():
+            if "requestBody" not in operation:
+                continue
+            url = path.replace("{booking_id}", "1").replace("{user_id}", "2")
+            url = url.replace("{request_id}", "1").replace("{event_id}", "1")
+            response = await api.oracle.request(
+                method, url, headers=headers, content=b'{"reason": "Client postponed"}'
+            )
+            problem = response.json()
+            if response.status_code != 415 or problem.get("code") != "unsupported_media_type":
+                wrong.append(f"{method.upper()} {path}: {response.status_code} {problem}")
+            elif response.headers["content-type"] != "application/problem+json":
+                wrong.append(f"{method.upper()} {path}: {response.headers['content-type']}")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_json_media_types_with_parameters_or_suffixes_are_json(api: Api) -> None:
+    booking = (await api.get("/v1/bookings", OPS, params={"queue": "new", "limit": 1})).json()
+    path = f"/v1/bookings/{booking['items'][0]['id']}/notes"
+    for content_type in ("application/json; charset=utf-8", "application/vnd.ikan+json"):
+        response = await api.client.post(
+            path,
+            headers={**(await api.headers(OPS)), "Content-Type": content_type},
+            content=b'{"body": "Called the traveller"}',
+        )
+        assert response.status_code == 201, (content_type, response.text)
+
+
+async def test_an_unsigned_request_with_a_text_body_is_still_a_401(api: Api) -> None:
+    response = await api.client.post(
+        "/v1/bookings/1/cancel", headers={"Content-Type": "text/plain"}, content=b"cancel it"
+    )
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
