@@ -35,8 +35,9 @@ IfMatchHeader = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description='The strong ETag you last read, e.g. "3" (428 without it, or with * or a'
-        " weak W/ tag; 412 when stale).",
+        description='The strong ETag you last read, e.g. "3", or a list of strong tags that'
+        ' matches when any is current ("2", "3"); 428 without it, or with * or a weak W/ tag;'
+        " 412 when stale.",
     ),
 ]
 IdempotencyKeyHeader = Annotated[
@@ -67,10 +68,12 @@ def write_context(request: Request, user: User) -> WriteContext:
 def check_if_match(request: Request, version: int, current: Callable[[], Any]) -> None:
     """428 without a usable If-Match; 412 (with the current representation) when it is stale.
 
-    `If-Match: *` (any version) and weak tags (`W/"3"`) are refused with 428: both would let a
-    writer who never read the current version overwrite it, which If-Match exists to prevent.
-    `current` is also kept for the race handler (`app.py`): a write that passes this check but
-    loses to a concurrent one at flush answers 412 with the state that won.
+    `If-Match: *` (any version) and weak tags (`W/"3"`) are refused with 428, also inside a list:
+    both would let a writer who never read the current version overwrite it, which If-Match
+    exists to prevent. A list of strong tags (`"2", "3"`) matches when any of them is the current
+    version (RFC 9110 13.1.1). `current` is also kept for the race handler (`app.py`): a write
+    that passes this check but loses to a concurrent one at flush answers 412 with the state
+    that won.
     """
     header = request.headers.get("if-match")
     if header is None:
@@ -81,9 +84,10 @@ def check_if_match(request: Request, version: int, current: Callable[[], Any]) -
             detail="Send the ETag you last read in If-Match, so you never overwrite a"
             " change you have not seen.",
         )
-    value = header.strip()
-    if value == "*" or value.startswith("W/"):
-        sent = "If-Match: * matches any version" if value == "*" else "A weak ETag (W/...)"
+    members = [m.strip() for m in header.split(",")]
+    loose = next((m for m in members if m == "*" or m.startswith("W/")), None)
+    if loose is not None:
+        sent = "If-Match: * matches any version" if loose == "*" else "A weak ETag (W/...)"
         raise Problem(
             428,
             "if_match_required",
@@ -92,8 +96,8 @@ def check_if_match(request: Request, version: int, current: Callable[[], Any]) -
             ' Send the strong ETag you last read from GET, e.g. If-Match: "3".',
         )
     request.state.reload_current = current
-    match = _ETAG.match(header)
-    if match is None or int(match.group(1)) != version:
+    sent_versions = {int(m.group(1)) for m in map(_ETAG.match, members) if m is not None}
+    if version not in sent_versions:
         raise Problem(
             412,
             "stale_version",

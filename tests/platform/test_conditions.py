@@ -59,7 +59,10 @@ async def test_two_operators_never_overwrite_each_other(api: Api) -> None:
     assert now["status"] == "new" and now["assignee"]["email"] == OPS
 
 
-@pytest.mark.parametrize("sent", ["*", 'W/"{version}"', ' W/"{version}" '])
+@pytest.mark.parametrize(
+    "sent",
+    ["*", 'W/"{version}"', ' W/"{version}" ', '"{version}", W/"{version}"', '"{version}", *'],
+)
 async def test_wildcard_and_weak_if_match_are_refused(api: Api, sent: str) -> None:
     booking = await new_booking(api)
     if_match = sent.format(version=booking["version"])
@@ -71,6 +74,32 @@ async def test_wildcard_and_weak_if_match_are_refused(api: Api, sent: str) -> No
     assert problem["code"] == "if_match_required"
     assert "strong ETag" in problem["detail"]
     assert (await api.booking(booking["id"]))["assignee"] is None
+
+
+@pytest.mark.parametrize(
+    "sent", ['"{old}", "{version}"', '"{version}","{old}"', '"x", "{version}"']
+)
+async def test_a_list_of_strong_tags_matches_when_any_of_them_is_current(
+    api: Api, sent: str
+) -> None:
+    """RFC 9110 13.1.1: If-Match with a list is true if any listed tag matches."""
+    booking = await new_booking(api)
+    if_match = sent.format(version=booking["version"], old=booking["version"] - 1)
+
+    response = await api.post(f"/v1/bookings/{booking['id']}/claim", OPS, if_match=if_match)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["assignee"]["email"] == OPS
+
+
+async def test_a_list_without_the_current_tag_is_stale(api: Api) -> None:
+    booking = await new_booking(api)
+    stale = f'"{booking["version"] + 1}", "{booking["version"] + 2}"'
+
+    response = await api.post(f"/v1/bookings/{booking['id']}/claim", OPS, if_match=stale)
+
+    assert response.status_code == 412
+    assert response.json()["code"] == "stale_version"
 
 
 async def test_an_unreadable_if_match_is_stale(api: Api) -> None:
