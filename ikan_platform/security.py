@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 import jwt
 from fastapi import Depends, Request
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from ikan_platform.errors import Problem
 from ikan_platform.models import ServerSetting, User
 from ikan_platform.policy import allowed
+from ikan_platform.schemas import MAX_ID
 
 ISSUER = "ikan-platform"
 AUDIENCE = "ikan-api"
@@ -72,6 +75,19 @@ def _unauthenticated(detail: str) -> Problem:
     )
 
 
+def _is_time(value: object) -> TypeGuard[int | float]:
+    """A finite number of seconds (JSON lets a token say true, "soon" or 1e999 instead)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _user_id(subject: object) -> int | None:
+    """The user id a token's `sub` names: decimal digits within the id column, else None."""
+    if not isinstance(subject, str) or not subject.isascii() or not subject.isdigit():
+        return None
+    value = int(subject)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def current_user(request: Request, session: Session = Depends(get_session)) -> User:
     """The signed-in, active user, allowed by the role policy to call this route."""
     header = request.headers.get("authorization", "")
@@ -91,7 +107,12 @@ def current_user(request: Request, session: Session = Depends(get_session)) -> U
         )
     except jwt.PyJWTError:
         raise _unauthenticated("The access token is not valid.") from None
-    if claims.get("exp", 0) <= now.timestamp():
+    # Signed with our key is not the same as issued by `issue_access_token`: a token whose claims
+    # have the wrong shape (the key leaked, or an old build wrote it) is refused like any other.
+    exp, user_id = claims.get("exp"), _user_id(claims.get("sub"))
+    if not _is_time(exp) or user_id is None:
+        raise _unauthenticated("The access token is not valid.")
+    if exp <= now.timestamp():
         raise Problem(
             401,
             "token_expired",
@@ -99,7 +120,7 @@ def current_user(request: Request, session: Session = Depends(get_session)) -> U
             detail="The access token has expired; refresh it.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    user = session.scalars(select(User).where(User.id == int(claims["sub"]))).first()
+    user = session.scalars(select(User).where(User.id == user_id)).first()
     if user is None or not user.active:
         raise _unauthenticated("This account is not active.")
     route = request.scope.get("route")

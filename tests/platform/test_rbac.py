@@ -91,3 +91,52 @@ def test_rbac_doc_is_current(platform_app: Any) -> None:
     expected = policy.render_markdown(platform_app.openapi())
     current = (ROOT / "docs" / "rbac.md").read_text(encoding="utf-8")
     assert current == expected, "run: python -m ikan_platform.policy > docs/rbac.md"
+
+
+def _signed(platform_app: Any, **claims: Any) -> str:
+    """An access token signed with the platform's own key, with these claims."""
+    import jwt
+
+    from ikan_platform.security import AUDIENCE, ISSUER
+
+    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "1", "iat": 1, "exp": 4_102_444_800}
+    body = {k: v for k, v in {**base, **claims}.items() if v is not ...}
+    return jwt.encode(body, platform_app.state.secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": ...},
+        {"sub": "admin"},
+        {"sub": "1.0"},
+        {"sub": "-1"},
+        {"sub": "99999999999999999999"},
+        {"sub": "\u0661"},  # Arabic-Indic digit one: isdigit() says yes, the id column no
+        {"exp": ...},
+        {"exp": "tomorrow"},
+        {"exp": True},
+        {"exp": [4_102_444_800]},
+    ],
+    ids=str,
+)
+async def test_a_token_signed_with_our_key_but_with_bad_claims_is_a_401(
+    api: Api, platform_app: Any, claims: dict[str, Any]
+) -> None:
+    token = _signed(platform_app, **claims)
+
+    response = await api.oracle.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == "unauthenticated"
+
+
+async def test_a_well_formed_token_signed_with_our_key_is_accepted(
+    api: Api, platform_app: Any
+) -> None:
+    response = await api.oracle.get(
+        "/v1/me", headers={"Authorization": f"Bearer {_signed(platform_app)}"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == 1
