@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 def iso(value: datetime) -> str:
@@ -40,6 +41,22 @@ def trimmed(min_length: int) -> AfterValidator:
 
 
 Reason = Annotated[str, Field(min_length=3, max_length=2000), trimmed(3)]
+
+# What pydantic would otherwise read as seconds since 1970: -1, 1e10, "1700000000".
+_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError(
+            "is a number; give a date and time with a UTC offset, e.g. 2026-12-01T09:30:00Z"
+        )
+    return value
+
+
+# A time as people and the API write it (RFC 3339), never an epoch number, which pydantic would
+# otherwise accept (and read -1 as 1969-12-31T23:59:59Z).
+NOT_A_NUMBER = BeforeValidator(_not_a_number)
 
 
 def _no_nul(value: Any) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
-from ikan_platform.schemas import DeletionRequestOut, Reason, RowId, Strict, trimmed
+from ikan_platform.schemas import (
+    NOT_A_NUMBER,
+    DeletionRequestOut,
+    Reason,
+    RowId,
+    Strict,
+    trimmed,
+)
 
 VerificationMethod = Literal[
     "signed_in_account", "email_confirmation", "id_document", "client_hr_confirmation", "other"
@@ -45,6 +52,18 @@ class DeletionRequestDetailPage(BaseModel):
     next_cursor: str | None
 
 
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _not_before_2000(value: datetime) -> datetime:
+    if value < EARLIEST_RECEIPT:
+        raise ValueError(
+            "lies before 2000-01-01; give the day the request reached ikan (e.g. a letter's"
+            " date of receipt)"
+        )
+    return value
+
+
 class DeletionRequestIn(Strict):
     """A newly received deletion request: who asks, through which channel, and when it arrived.
 
@@ -58,8 +77,12 @@ class DeletionRequestIn(Strict):
     subject_email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     client_id: RowId | None = Field(default=None, description="The subject's employer, if known.")
     channel: Channel
-    received_at: AwareDatetime | None = Field(
-        default=None, description="When the request arrived (with a UTC offset); default now."
+    received_at: Annotated[AwareDatetime, NOT_A_NUMBER, AfterValidator(_not_before_2000)] | None = (
+        Field(
+            default=None,
+            description="When the request arrived (RFC 3339 with a UTC offset, not before 2000);"
+            " default now.",
+        )
     )
     note: Annotated[str, Field(min_length=3, max_length=2000), trimmed(3)] | None = None
 

@@ -168,7 +168,13 @@ class DeletionRequest(Resource):
     due_at: datetime
     overdue: bool
     extension_reason: str | None = None
+    extended_at: datetime | None = None
     verified_at: datetime | None = None
+    verified_by_id: int | None = None
+    verification_method: str | None = None
+    verification_note: str | None = None
+    approved_by_id: int | None = None
+    approved_at: datetime | None = None
     completed_at: datetime | None = None
     rejection_reason: str | None = None
     result: dict[str, Any] | None = None

@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
-from rich.table import Table
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.reactive import reactive
-from textual.widgets import Static
 
 from ikan_console.api.errors import IkanError, StaleVersion
 from ikan_console.api.models import DeletionRequest
-from ikan_console.formatting import due_in_days, due_text, status_label, utc
+from ikan_console.formatting import status_label, utc
 from ikan_console.screens.erasure_dialogs import ExecuteDialog, PreviewScreen, VerifyDialog
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.paged_table import PagedTable
+from ikan_console.widgets.deletion_detail import (
+    DeletionDetail,
+    deadline_cell,
+    extended,
+    original_due,
+    result_text,
+)
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
-COLUMNS = (
-    "Reference",
-    "Subject",
-    "Client",
-    "Status",
-    "Due (UTC)",
-    "Deadline",
-)
-CLOSED = ("completed", "rejected")
+COLUMNS = ("Reference", "Subject", "Client", "Status", "Due (UTC)", "Deadline")
 OPEN = ("received", "verifying", "ready", "approved")
 # action -> the request states in which it is offered
 STEP_STATES = {
@@ -43,72 +38,6 @@ STEP_STATES = {
     "extend": OPEN,
 }
 WRITES = frozenset(STEP_STATES) - {"preview"}
-
-
-def deadline_cell(request: DeletionRequest, now: Any) -> Text:
-    """`due in N days`, loud when close, louder when overdue."""
-    closed = request.status in CLOSED
-    text = due_text(request.due_at, now, closed)
-    if closed:
-        return Text(text, style="dim")
-    if request.due_at < now:
-        return Text(f"⚠ {text}", style="bold white on red")
-    if due_in_days(request.due_at, now) <= 5:
-        return Text(text, style="bold yellow")
-    return Text(text)
-
-
-def result_text(result: dict[str, Any]) -> str:
-    """What execution did, in one line: totals and the written confirmation."""
-    cats = [c for c in result.get("categories", []) if isinstance(c, dict)]
-    if not cats:
-        return str(result.get("note", "recorded"))
-    totals = {
-        k: sum(int(c.get(k, 0) or 0) for c in cats) for k in ("erase", "pseudonymise", "retain")
-    }
-    confirmation = result.get("confirmation") or {}
-    sent = ", ".join(confirmation.get("channels", [])) or "none"
-    return (
-        f"erased {totals['erase']}, pseudonymised {totals['pseudonymise']}, kept "
-        f"{totals['retain']} with legal basis; confirmation queued: {sent}"
-    )
-
-
-class DeletionDetail(Static):
-    """The selected request."""
-
-    DEFAULT_CSS = """
-    DeletionDetail { height: 11; border: round $primary-darken-1; padding: 0 1; }
-    """
-    request: reactive[DeletionRequest | None] = reactive(None)
-
-    def render(self) -> Any:
-        """Who, what state, which deadline."""
-        r = self.request
-        if r is None:
-            return Text("No request selected.", style="dim")
-        now = self.app.clock()
-        self.border_title = f"Deletion request {r.reference}"
-        grid = Table.grid(expand=True, padding=(0, 1))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column(ratio=1)
-        grid.add_row("Subject", f"{r.subject_name} <{r.subject_email}>")
-        grid.add_row("Client", r.client.name if r.client else "—")
-        grid.add_row("Status", status_label(r.status))
-        grid.add_row("Received", f"{utc(r.received_at)} UTC via {r.channel.replace('_', ' ')}")
-        grid.add_row("Deadline", Text.assemble(f"{utc(r.due_at)} UTC  ", deadline_cell(r, now)))
-        if r.extension_reason:
-            grid.add_row("Extended", r.extension_reason)
-        if r.rejection_reason:
-            grid.add_row("Rejected", r.rejection_reason)
-        if r.completed_at:
-            grid.add_row("Completed", f"{utc(r.completed_at)} UTC")
-        if r.result:
-            grid.add_row("Result", result_text(r.result))
-        grid.add_row(
-            "Law", "Erase within 30 days of receipt and confirm in writing (GDPR Art. 12, 17)."
-        )
-        return grid
 
 
 class DeletionRequestsView(ReportsWorkerFailures, Vertical):
@@ -136,10 +65,22 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
         yield DeletionDetail(id="deletion-detail")
 
     def on_mount(self) -> None:
-        """Load the requests."""
+        """Load the requests, and the team once (the detail names who verified and approved)."""
         table = self.query_one("#requests", PagedTable)
         table.title = "Open deletion requests by deadline"
         table.reload()
+        user = self.app.client.user
+        self.query_one(DeletionDetail).me = user.id if user else None
+        self.load_team()
+
+    @work(group="deletion-team", exit_on_error=False)
+    async def load_team(self) -> None:
+        """Operations and Admin staff by id, so the detail names people instead of ids."""
+        try:
+            team = await self.app.client.assignable_users()
+        except IkanError:
+            return  # the detail shows `user #id`; nothing else depends on the names
+        self.query_one(DeletionDetail).people = {u.id: u.name for u in team}
 
     async def _fetch_page(self, cursor: str | None):  # type: ignore[no-untyped-def]
         page = await self.app.client.deletion_requests(
@@ -184,7 +125,20 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
         request = self.query_one("#requests", PagedTable).selected
         if request is None or request.status not in needs:
             return False
-        return not (action == "extend" and request.extension_reason)
+        if action == "extend":
+            return not self._extension_refused(request)
+        if action == "approve":
+            return not self._is_my_verification(request)
+        return True
+
+    def _extension_refused(self, request: DeletionRequest) -> bool:
+        """Already extended, or the first month is over (the platform refuses both)."""
+        return extended(request) or self.app.clock() > original_due(request)
+
+    def _is_my_verification(self, request: DeletionRequest) -> bool:
+        """Four eyes: whoever verified the identity may not approve the erasure."""
+        user = self.app.client.user
+        return user is not None and request.verified_by_id == user.id
 
     @on(PagedTable.ItemHighlighted, "#requests")
     def request_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
@@ -307,16 +261,15 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
         if confirmed and step == "approve":
             self.run_step(request, "approve", None, f"{request.reference} approved.")
         elif confirmed and step == "execute":
-            self.run_step(
-                request,
-                "execute",
-                None,
-                f"{request.reference}: data erased; written confirmation queued.",
-            )
+            self.run_step(request, "execute", None, erasure_done)
 
     @work(group="deletion-steps", exit_on_error=False)
     async def run_step(
-        self, request: DeletionRequest, step: str, body: dict | None, done: str
+        self,
+        request: DeletionRequest,
+        step: str,
+        body: dict | None,
+        done: str | Callable[[DeletionRequest], str],
     ) -> None:
         """Send one step; on success show the new state, on refusal say why."""
         table = self.query_one("#requests", PagedTable)
@@ -331,5 +284,12 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
             self.app.report(error, f"Could not {step.replace('-', ' ')} {request.reference}")
             return
         table.replace_item(request, updated)
-        self.app.notify(done, title="Done")
+        self.app.notify(done if isinstance(done, str) else done(updated), title="Done")
         self.refresh_bindings()
+
+
+def erasure_done(request: DeletionRequest) -> str:
+    """The toast after execution, in the words of what happened (`8 pseudonymised, ...`)."""
+    if not request.result:
+        return f"{request.reference}: erasure done."
+    return f"{request.reference}: erasure done: {result_text(request.result)}."

@@ -18,6 +18,7 @@ from ikan_platform.routing import JsonBodyRoute
 from ikan_platform.schemas import (
     MAX_EVENT_ID,
     MAX_ID,
+    NOT_A_NUMBER,
     AuditEventOut,
     AuditPage,
     ReasonIn,
@@ -124,8 +125,8 @@ def list_audit_events(
     actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
     request_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[datetime | None, NOT_A_NUMBER] = None,
+    until: Annotated[datetime | None, NOT_A_NUMBER] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> dict:

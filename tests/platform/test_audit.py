@@ -86,6 +86,27 @@ async def test_a_time_without_a_zone_is_refused(api: Api) -> None:
     assert response.json()["code"] == "naive_datetime"
 
 
+@pytest.mark.parametrize("bound", ["since", "until"])
+@pytest.mark.parametrize("value", ["-1", "0", "1e10", "1764581400", "+3.5", " 17 "])
+async def test_a_time_filter_given_as_a_number_is_refused(api: Api, bound: str, value: str) -> None:
+    """pydantic would read these as seconds since 1970 (-1 as 1969-12-31T23:59:59Z)."""
+    response = await api.get("/v1/audit-events", OPS, params={bound: value})
+
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    assert problem["errors"][0]["loc"] == ["query", bound]
+    assert "is a number; give a date and time with a UTC offset" in problem["detail"]
+
+
+async def test_a_time_filter_with_a_zone_still_filters(api: Api) -> None:
+    response = await api.get(
+        "/v1/audit-events", OPS, params={"since": "2026-12-01T09:00:00+01:00", "limit": 5}
+    )
+    assert response.status_code == 200, response.text
+    assert all(e["occurred_at"] >= "2026-12-01T08:00:00Z" for e in response.json()["items"])
+
+
 async def test_every_write_of_a_request_carries_its_request_id(api: Api) -> None:
     (booking,) = await new_bookings(api, 1)
 

@@ -136,6 +136,41 @@ async def test_an_invalid_request_is_refused(
     assert request_count(platform_app) == before
 
 
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("0001-01-01T00:00:00Z", "lies before 2000-01-01"),
+        ("1999-12-31T23:59:59Z", "lies before 2000-01-01"),
+        (1764581400, "is a number"),
+        (1764581400.5, "is a number"),
+        ("1764581400", "is a number"),
+        (-1, "is a number"),
+    ],
+)
+async def test_a_receipt_time_before_2000_or_given_as_a_number_is_refused_in_words(
+    api: Api, platform_app: Any, value: Any, says: str
+) -> None:
+    before = request_count(platform_app)
+
+    response = await api.post("/v1/deletion-requests", OPS, json=letter(received_at=value))
+
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    assert problem["errors"][0]["loc"][-1] == "received_at"
+    assert problem["detail"].startswith(f"body.received_at: {says}"), problem["detail"]
+    assert request_count(platform_app) == before
+
+
+async def test_a_receipt_on_new_years_day_2000_is_accepted(api: Api) -> None:
+    response = await api.post(
+        "/v1/deletion-requests", OPS, json=letter(received_at="2000-01-01T00:00:00Z")
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["reference"].startswith("DR-20000101-")
+
+
 async def test_a_request_received_long_ago_is_overdue_from_the_start(api: Api) -> None:
     old = letter(received_at="2026-10-30T09:00:00Z")
 
