@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.events import Resize
 
 from ikan_console.api.errors import IkanError, StaleVersion
 from ikan_console.api.models import DeletionRequest
 from ikan_console.formatting import status_label, utc
 from ikan_console.screens.erasure_dialogs import ExecuteDialog, PreviewScreen, VerifyDialog
 from ikan_console.screens.reason_dialog import ReasonDialog
-from ikan_console.views.paged_table import PagedTable
+from ikan_console.views.paged_table import Fetch, PagedTable
 from ikan_console.widgets.deletion_detail import (
     DeletionDetail,
     deadline_cell,
@@ -26,6 +28,11 @@ from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
 COLUMNS = ("Reference", "Subject", "Client", "Status", "Due (UTC)", "Deadline")
+# Below this many columns (as the main screen's `narrow`), the list keeps what says what is
+# due and how urgently; the detail pane shows the client and the date.
+NARROW = 110
+NARROW_COLUMNS = ("Reference", "Subject", "Status", "Deadline")
+NARROW_SUBJECT = 20
 OPEN = ("received", "verifying", "ready", "approved")
 # action -> the request states in which it is offered
 STEP_STATES = {
@@ -38,6 +45,32 @@ STEP_STATES = {
     "extend": OPEN,
 }
 WRITES = frozenset(STEP_STATES) - {"preview"}
+
+
+class RequestTable(PagedTable):
+    """The requests; `show_columns` picks which of COLUMNS show, keeping rows and cursor."""
+
+    def __init__(
+        self, fetch: Fetch, cells: Callable[[DeletionRequest], dict[str, object]], **kwargs: Any
+    ) -> None:
+        super().__init__(fetch, self._project, COLUMNS, **kwargs)
+        self._cells = cells
+
+    def _project(self, request: DeletionRequest) -> tuple[object, ...]:
+        cells = self._cells(request)
+        return tuple(cells[column] for column in self._columns)
+
+    def show_columns(self, columns: Sequence[str]) -> None:
+        """Show these columns, in this order, without fetching again."""
+        if tuple(columns) == tuple(self._columns):
+            return
+        self._columns = tuple(columns)
+        row = self.cursor_row
+        self.clear(columns=True)
+        self.add_columns(*self._columns)
+        self.add_rows([self._project(item) for item in self.items])
+        if self.items:
+            self.move_cursor(row=min(row, len(self.items) - 1))
 
 
 class DeletionRequestsView(ReportsWorkerFailures, Vertical):
@@ -61,7 +94,7 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
 
     def compose(self) -> ComposeResult:
         """Table and detail."""
-        yield PagedTable(self._fetch_page, self._row, COLUMNS, id="requests")
+        yield RequestTable(self._fetch_page, self._cells, id="requests")
         yield DeletionDetail(id="deletion-detail")
 
     def on_mount(self) -> None:
@@ -72,6 +105,11 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
         user = self.app.client.user
         self.query_one(DeletionDetail).me = user.id if user else None
         self.load_team()
+
+    def on_resize(self, event: Resize) -> None:
+        """On a narrow terminal keep reference, subject, status and the deadline."""
+        narrow = event.size.width < NARROW
+        self.query_one(RequestTable).show_columns(NARROW_COLUMNS if narrow else COLUMNS)
 
     @work(group="deletion-team", exit_on_error=False)
     async def load_team(self) -> None:
@@ -88,15 +126,19 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
         )
         return page.items, page.next_cursor, None
 
-    def _row(self, r: DeletionRequest) -> tuple[object, ...]:
-        return (
-            r.reference,
-            r.subject_name,
-            r.client.name if r.client else "—",
-            status_label(r.status),
-            utc(r.due_at),
-            deadline_cell(r, self.app.clock()),
-        )
+    def _cells(self, r: DeletionRequest) -> dict[str, object]:
+        narrow = self.size.width < NARROW
+        subject = r.subject_name
+        if narrow and len(subject) > NARROW_SUBJECT:
+            subject = subject[: NARROW_SUBJECT - 1] + "…"
+        return {
+            "Reference": r.reference,
+            "Subject": subject,
+            "Client": r.client.name if r.client else "—",
+            "Status": status_label(r.status),
+            "Due (UTC)": utc(r.due_at),
+            "Deadline": deadline_cell(r, self.app.clock()),
+        }
 
     def action_toggle_closed(self) -> None:
         """Switch between open requests only and every request (completed and rejected too)."""
