@@ -73,10 +73,15 @@ def local_refusal(event: AuditEvent, now: datetime) -> str | None:
         return f"This change was already undone (event #{event.undone_by_event_id})."
     if event.undo_expires_at is None:
         return f"{event.action} changes can never be undone."
-    if event.undo_expires_at < now or not event.undoable:
+    if event.undo_expires_at < now:
         return (
             f"The 24-hour undo window closed at {utc(event.undo_expires_at)} UTC. Correct "
             "the record with a new change instead."
+        )
+    if not event.undoable:
+        return (
+            f"{event.entity_label} was changed after this event, so undoing it would overwrite "
+            "the newer change. Undo the newer change first, or correct it by hand."
         )
     return None
 

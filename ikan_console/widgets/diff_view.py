@@ -25,8 +25,10 @@ def undo_state(event: AuditEvent, now: datetime) -> tuple[str, str]:
         return f"undone (#{event.undone_by_event_id})", "dim"
     if event.undo_expires_at is None:
         return "not undoable", "dim"
-    if not event.undoable or event.undo_expires_at < now:
+    if event.undo_expires_at < now:
         return "closed", "dim"
+    if not event.undoable:  # inside its window, not undone: a later change is still in effect
+        return "changed since", "yellow"
     return f"{span(event.undo_expires_at - now)} left", "bold green"
 
 
@@ -104,8 +106,13 @@ class DiffView(VerticalScroll):
             head.append(f"Reverts event #{event.reverts_event_id}. ", style="italic")
         head.append("Undo: ", style="bold")
         head.append(state, style=style)
-        if event.undoable and event.undo_expires_at:
+        if event.undoable and event.undo_expires_at and event.undo_expires_at >= now:
             head.append(f" (until {utc(event.undo_expires_at)} UTC — press u)")
+        elif state == "changed since":
+            head.append(
+                f" — {event.entity_label} was changed after this event; undo the newer change"
+                " first (filter by the record to see it), or correct it by hand."
+            )
         table = Table(expand=True, show_edge=False, box=None, padding=(0, 1))
         table.add_column("field", style="bold", ratio=1)
         table.add_column("before", ratio=2)
