@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ikan_platform.errors import Problem
-from ikan_platform.models import ServerSetting, User
+from ikan_platform.models import RefreshToken, ServerSetting, User
 from ikan_platform.policy import allowed
 from ikan_platform.schemas import MAX_ID
 
@@ -41,8 +41,15 @@ def load_or_create_secret(session: Session, configured: str | None) -> str:
     return row.value
 
 
-def issue_access_token(user: User, secret: str, now: datetime, ttl: timedelta) -> str:
-    """A short-lived HS256 token naming the user; the role is read from the database per request."""
+def issue_access_token(
+    user: User, secret: str, now: datetime, ttl: timedelta, session_id: str | None = None
+) -> str:
+    """A short-lived HS256 token naming the user; the role is read from the database per request.
+
+    `session_id` (claim `sid`) is the refresh-token family the token belongs to: signing out or
+    a detected refresh-token reuse revokes the family, and its access tokens stop working at
+    once instead of living out their minutes.
+    """
     claims = {
         "iss": ISSUER,
         "aud": AUDIENCE,
@@ -51,7 +58,26 @@ def issue_access_token(user: User, secret: str, now: datetime, ttl: timedelta) -
         "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,
     }
+    if session_id is not None:
+        claims["sid"] = session_id
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def _session_ended(session: Session, session_id: object, user_id: int, now: datetime) -> bool:
+    """Whether the token's session was signed out or revoked (no live refresh token is left)."""
+    if not isinstance(session_id, str):
+        return True
+    alive = session.scalars(
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family == session_id,
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .limit(1)
+    ).first()
+    return alive is None
 
 
 def hash_token(value: str) -> str:
@@ -123,6 +149,8 @@ def current_user(request: Request, session: Session = Depends(get_session)) -> U
     user = session.scalars(select(User).where(User.id == user_id)).first()
     if user is None or not user.active:
         raise _unauthenticated("This account is not active.")
+    if "sid" in claims and _session_ended(session, claims["sid"], user_id, now):
+        raise _unauthenticated("This session has ended (signed out or revoked); sign in again.")
     route = request.scope.get("route")
     operation_id = getattr(route, "operation_id", None) or ""
     if not allowed(operation_id, user.role):

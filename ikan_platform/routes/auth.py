@@ -50,18 +50,20 @@ def _session_for(session: Session, request: Request, user: User, family: str | N
     access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
     refresh_ttl = timedelta(seconds=settings.refresh_token_ttl_seconds)
     refresh = secrets.token_urlsafe(32)
+    family = family or secrets.token_hex(16)
     session.add(
         RefreshToken(
             token_hash=hash_token(refresh),
             user_id=user.id,
-            family=family or secrets.token_hex(16),
+            family=family,
             issued_at=now,
             expires_at=now + refresh_ttl,
         )
     )
     session.commit()
+    secret = request.app.state.secret
     return {
-        "access_token": issue_access_token(user, request.app.state.secret, now, access_ttl),
+        "access_token": issue_access_token(user, secret, now, access_ttl, session_id=family),
         "token_type": "bearer",
         "expires_in": settings.access_token_ttl_seconds,
         "refresh_token": refresh,
