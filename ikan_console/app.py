@@ -109,11 +109,15 @@ class IkanApp(App[None]):
 
         if isinstance(self.screen, SignInScreen):
             self.pop_screen()
-        if isinstance(self.screen, MainScreen) and self.screen.user.id != user.id:
+        # The session may have ended under a dialog that stays open while it talks to the
+        # platform (notes): the same user gets it back, with what they typed.
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None and main.user.id != user.id:
             # Someone else signed in over the ended session: none of its screens are theirs.
             while len(self.screen_stack) > 1:
                 self.pop_screen()
-        if not isinstance(self.screen, MainScreen):
+            main = None
+        if main is None:
             self.push_screen(MainScreen(user))
         self.notify(f"Signed in as {user.name} ({user.role_label}).", timeout=3)
 

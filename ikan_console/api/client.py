@@ -1,8 +1,8 @@
 """PlatformClient: every call the console makes to the ikan platform, typed, over one httpx client.
 
-Knows nothing of Textual. Writes send If-Match with the version the user saw and an
-Idempotency-Key, and are retried once with the same key when the answer was lost, so a flaky
-network never writes twice.
+Knows nothing of Textual. Every write sends an Idempotency-Key and is retried once with the same
+key when the answer was lost, so a flaky network never writes twice; writes that change a record
+also send If-Match with the version the user saw (adding a note changes none, so it sends none).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ikan_console.api.models import (
     Booking,
     DeletionPreview,
     DeletionRequest,
+    Note,
     Page,
     Queue,
     SandboxUser,
@@ -257,6 +258,18 @@ class PlatformClient:
         return await self._act(
             Booking, f"/v1/bookings/{booking.id}/{action}", version=booking.version, body=body
         )
+
+    async def booking_notes(
+        self, booking_id: int, cursor: str | None = None, limit: int = 50
+    ) -> Page[Note]:
+        """One page of a booking's notes, newest first."""
+        return await self._get(
+            Page[Note], f"/v1/bookings/{booking_id}/notes", cursor=cursor, limit=limit
+        )
+
+    async def add_booking_note(self, booking_id: int, body: str) -> Note:
+        """Add a note to a booking (no If-Match: a note changes no existing record)."""
+        return await self._act(Note, f"/v1/bookings/{booking_id}/notes", body={"body": body})
 
     # -- audit -------------------------------------------------------------------------------
 

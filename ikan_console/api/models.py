@@ -117,6 +117,17 @@ class Booking(Resource):
         return f"{self.nightly_rate_minor / 100:,.2f} {self.currency}"
 
 
+class Note(Resource):
+    """An operator's working note on a booking (never shown to travellers or suppliers)."""
+
+    id: int
+    booking_id: int
+    author: Person
+    body: str
+    created_at: datetime
+    version: int
+
+
 class Actor(Resource):
     """Who made a write."""
 

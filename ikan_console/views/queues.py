@@ -1,4 +1,4 @@
-"""Booking queues: pick a queue, work its bookings (claim, unclaim, cancel), soonest SLA first."""
+"""Booking queues: pick a queue, work its bookings (claim, cancel, notes...), soonest SLA first."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from ikan_console.api.errors import Conflict, IkanError, StaleVersion
 from ikan_console.api.models import Booking, Queue
 from ikan_console.formatting import sla_text, status_label
+from ikan_console.screens.notes_dialog import NotesDialog
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.booking_steps import STEP_STATES, BookingSteps, step_offered
 from ikan_console.views.paged_table import PagedTable
@@ -62,6 +63,7 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
         Binding("h", "resume", "Resume", id="queues.resume"),
         Binding("e", "escalate", "Escalate", id="queues.escalate"),
         Binding("a", "assign", "Assign", id="queues.assign"),
+        Binding("n", "notes", "Notes", id="queues.notes"),
         Binding("slash", "search", "Search", id="queues.search"),
         Binding("left_square_bracket", "queue(-1)", "Prev queue", id="queues.previous", show=False),
         Binding("right_square_bracket", "queue(1)", "Next queue", id="queues.next", show=False),
@@ -219,6 +221,11 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
         """Give the selected booking back to the queue."""
         if (booking := self._selected()) is not None:
             self.run_action(booking, "release", None, f"Unclaimed {booking.reference}.")
+
+    def action_notes(self) -> None:
+        """Read and add notes on the selected booking (in any state; read-only consoles read)."""
+        if (booking := self._selected()) is not None:
+            self.app.push_screen(NotesDialog(booking))
 
     def action_cancel_booking(self) -> None:
         """Cancel the selected booking after a confirmation with a reason."""

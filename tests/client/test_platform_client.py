@@ -24,22 +24,6 @@ OPS_2 = "tom.becker@ikan.example"
 SUPPLIER = "reservations@cityhome.example"
 
 
-@pytest.fixture
-async def client_for(platform_app):  # type: ignore[no-untyped-def]
-    """Signed-in clients bound to the test platform, closed afterwards."""
-    clients: list[PlatformClient] = []
-
-    async def make(email: str) -> PlatformClient:
-        client = PlatformClient("http://platform", transport=httpx.ASGITransport(app=platform_app))
-        await client.exchange("sandbox", email)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-
-
 async def first_new_booking(client: PlatformClient):  # type: ignore[no-untyped-def]
     page = await client.bookings(queue="new", limit=5)
     return next(b for b in page.items if b.assignee is None)
