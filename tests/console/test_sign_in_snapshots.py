@@ -20,7 +20,7 @@ import pytest
 from keyring.backends import fail
 from textual.pilot import Pilot
 
-from ikan_console.auth.entra import EntraSignIn, SignInResult, SignInStatus
+from ikan_console.auth.entra import Attempt, EntraSignIn, SignInResult, SignInStatus
 from ikan_console.config import Profile
 from tests.auth._scripted_entra import CLIENT, TENANT, ScriptedEntra, error
 from tests.auth.conftest import entra_idp, google_idp, live_clock, memory_keyring  # noqa: F401
@@ -44,7 +44,11 @@ AUTHORIZE_URL = (
 
 
 class MicrosoftPageStandIn:
-    """Microsoft's sign-in page, left open: shows a fixed URL and waits until cancelled."""
+    """Microsoft's sign-in page, left open: shows a fixed URL and waits until cancelled.
+
+    Like the real loopback receiver, the wait ends when the session cancels the attempt
+    (Esc, or the sign-in panel unmounting as the test's app closes), not only at the timeout.
+    """
 
     def __init__(self) -> None:
         self.shown = threading.Event()
@@ -54,8 +58,14 @@ class MicrosoftPageStandIn:
         """Nothing cached."""
         return SignInResult(SignInStatus.NEEDS_INTERACTION)
 
-    def interactive(self, *, timeout: float, on_auth_url: Any, **_: Any) -> SignInResult:
+    def interactive(
+        self, *, timeout: float, on_auth_url: Any, attempt: Attempt | None = None, **_: Any
+    ) -> SignInResult:
         """Hand over the URL, then wait like the real loopback does."""
+        if attempt is not None:
+            attempt.interrupt = self._cancelled.set
+            if attempt.cancelled.is_set():
+                return SignInResult(SignInStatus.CANCELLED, message="Sign-in cancelled.")
         on_auth_url(AUTHORIZE_URL)
         self.shown.set()
         self._cancelled.wait(timeout)
