@@ -205,7 +205,7 @@ def connection_for(
         connection = Connection(
             environment=profile.name.upper(),
             describe=profile.api_url,
-            open_client=lambda: PlatformClient(profile.api_url, on_tokens=keeper.on_tokens),
+            open_client=lambda: keeper.connect(profile.api_url),
             production=profile.is_production,
             colour=profile.colour,
             keeper=keeper,

@@ -8,19 +8,31 @@ that thread. Token writes go through one writer thread in order, so the rotated 
 refresh token (`PlatformAuth` calls `on_tokens` on every rotation) never blocks the UI and an
 older token never overwrites a newer one. What is kept: the platform refresh token, and the
 Entra refresh token for silent sign-in; never an access token or an ID token.
+
+Several processes may use one profile at once (the TUI, and ``whoami`` in another terminal),
+and each refresh rotates the one stored platform session. So every spend of the stored
+refresh token (resume, refresh, revoke) happens under a per-profile file lock in the user's
+state directory, held from reading the store until the renewed token is written; and a
+refresh spends what the store holds when another process stored it after this one
+(`latest_refresh_token`), never a copy this process knows to be spent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import platformdirs
+
 from ikan_console.api.client import PlatformClient
-from ikan_console.api.errors import PlatformUnreachable, SessionExpired
+from ikan_console.api.errors import IkanError, PlatformUnreachable, SessionExpired
 from ikan_console.api.models import ROLE_LABELS, Tokens, User
 from ikan_console.auth.entra import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -31,10 +43,12 @@ from ikan_console.auth.entra import (
     SignInStatus,
     should_use_device_code,
 )
+from ikan_console.auth.file_lock import FileLock
 from ikan_console.auth.google import GoogleSignIn
 from ikan_console.auth.token_store import (
     IDP_REFRESH_TOKEN,
     PLATFORM_REFRESH_TOKEN,
+    SERVICE,
     MemoryTokenStore,
     TokenStore,
     TokenStoreUnavailable,
@@ -105,13 +119,21 @@ class SessionKeeper:
     browser_timeout: float = DEFAULT_TIMEOUT_SECONDS
     store: TokenStore | None = None
     other_profiles: tuple[str, ...] = ()
+    # Where the per-profile refresh lock lives (default: the user's state directory).
+    lock_dir: Path | None = None
     _sign_in: Any = field(default=None, init=False, repr=False)
     _attempt: Attempt | None = field(default=None, init=False, repr=False)
     _writer: ThreadPoolExecutor = field(init=False, repr=False)
     _write_error: str | None = field(default=None, init=False)
+    # Digests of the platform refresh tokens this process stored or spent: a stored token
+    # among them is one of ours (a later write may have failed), never newer than memory.
+    _known: set[str] = field(default_factory=set, init=False, repr=False)
+    _lock: FileLock = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ikan-token-store")
+        directory = self.lock_dir or platformdirs.user_state_path(SERVICE) / "locks"
+        self._lock = FileLock(directory / f"{self.profile.name}.refresh.lock")
 
     @property
     def provider(self) -> str:
@@ -145,9 +167,70 @@ class SessionKeeper:
         """A stored value (blocking); None when nothing is stored or the store is not open."""
         return self.store.get(self.profile.name, key) if self.store is not None else None
 
+    def connect(self, api_url: str, **client: Any) -> PlatformClient:
+        """A client for this profile whose session renewals stay in step with other processes."""
+        platform = PlatformClient(api_url, on_tokens=self.on_tokens, **client)
+        platform.auth.latest_refresh_token = self.latest_refresh_token
+        platform.auth.refresh_lock = self.refresh_lock
+        return platform
+
     def on_tokens(self, tokens: Tokens | None) -> None:
         """`PlatformAuth` callback: keep the newest platform refresh token, or forget it."""
+        if tokens is not None:
+            self._known.add(_digest(tokens.refresh_token))
         self._queue(PLATFORM_REFRESH_TOKEN, tokens.refresh_token if tokens else None)
+
+    async def latest_refresh_token(self) -> str | None:
+        """The stored platform refresh token if another process stored it after us, else None.
+
+        Called by `PlatformAuth` inside `refresh_lock`, right before it spends a token; read
+        through the writer thread, so this process's own queued writes land first.
+        """
+        try:
+            value = await self._read(PLATFORM_REFRESH_TOKEN)
+        except TokenStoreUnavailable as error:
+            # Spending the copy in memory could be spending a rotated token: wait instead.
+            raise IkanError(str(error), hint="You are still signed in.") from None
+        if not value or _digest(value) in self._known:
+            return None
+        self._known.add(_digest(value))
+        return value
+
+    @asynccontextmanager
+    async def refresh_lock(self) -> AsyncIterator[None]:
+        """The profile's lock, from reading the stored token until its successor is stored.
+
+        A lock file that cannot be created only costs that protection (logged); a session-only
+        store shares nothing with other processes and takes no lock.
+        """
+        async with AsyncExitStack() as stack:
+            try:
+                if self._shares_store():
+                    await stack.enter_async_context(self._lock.held())
+            except TimeoutError:
+                raise IkanError(
+                    f"Another ikan console on profile {self.profile.name} is still renewing "
+                    "the session.",
+                    hint="You are still signed in; try again in a moment.",
+                ) from None
+            except OSError as error:
+                _log.warning("Renewing without the cross-process lock: %s", error)
+            try:
+                yield
+            finally:
+                await self._drain()  # the renewed token is stored before anyone else reads
+
+    def _shares_store(self) -> bool:
+        """Whether other processes can see this store (a session-only store they cannot)."""
+        return self.store is not None and not isinstance(self.store, MemoryTokenStore)
+
+    async def _read(self, key: str) -> str | None:
+        """A stored value, read after every write queued so far."""
+        return await asyncio.wrap_future(self._writer.submit(self.stored, key))
+
+    async def _drain(self) -> None:
+        """Wait until every queued write has been made (or has failed and said why)."""
+        await asyncio.wrap_future(self._writer.submit(lambda: None))
 
     def _queue(self, key: str, value: str | None) -> Future[None]:
         return self._writer.submit(self._write, key, value)
@@ -167,7 +250,7 @@ class SessionKeeper:
 
     async def flush(self) -> str | None:
         """Wait for queued writes; return why the last failed one failed (once), else None."""
-        await asyncio.wrap_future(self._writer.submit(lambda: None))
+        await self._drain()
         error, self._write_error = self._write_error, None
         return error
 
@@ -182,15 +265,16 @@ class SessionKeeper:
 
         `PlatformUnreachable` propagates and the stored token is kept: offline is not signed out.
         """
-        refresh_token = await asyncio.to_thread(self.stored, PLATFORM_REFRESH_TOKEN)
-        if not refresh_token:
-            return None
-        try:
-            user = await client.resume(refresh_token)
-        except SessionExpired:
-            self._queue(PLATFORM_REFRESH_TOKEN, None)
-            await self.flush()
-            return None
+        async with self.refresh_lock():
+            refresh_token = await self._read(PLATFORM_REFRESH_TOKEN)
+            if not refresh_token:
+                return None
+            self._known.add(_digest(refresh_token))
+            try:
+                user = await client.resume(refresh_token)
+            except SessionExpired:
+                self._queue(PLATFORM_REFRESH_TOKEN, None)
+                user = None
         await self.flush()
         return user
 
@@ -280,15 +364,16 @@ class SessionKeeper:
         True when the platform confirmed; False when it was unreachable (the tokens are deleted
         here all the same, and the platform session ends by itself when its refresh token expires).
         """
-        refresh_token = await asyncio.to_thread(self.stored, PLATFORM_REFRESH_TOKEN)
-        confirmed = True
-        if refresh_token:
-            try:
-                await client.revoke(refresh_token)
-            except PlatformUnreachable:
-                confirmed = False
-        self._queue(PLATFORM_REFRESH_TOKEN, None)
-        self._queue(IDP_REFRESH_TOKEN, None)
+        async with self.refresh_lock():
+            refresh_token = await self._read(PLATFORM_REFRESH_TOKEN)
+            confirmed = True
+            if refresh_token:
+                try:
+                    await client.revoke(refresh_token)
+                except PlatformUnreachable:
+                    confirmed = False
+            self._queue(PLATFORM_REFRESH_TOKEN, None)
+            self._queue(IDP_REFRESH_TOKEN, None)
         await self.flush()
         return confirmed
 
@@ -297,3 +382,8 @@ class SessionKeeper:
         if self._sign_in is None:
             self._sign_in = self.make_sign_in(self.profile)
         return self._sign_in
+
+
+def _digest(token: str) -> str:
+    """A token's fingerprint, so the keeper remembers tokens without keeping them."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -137,7 +137,7 @@ async def _open(
 ) -> tuple[SessionKeeper, PlatformClient, int | None]:
     """The keeper with its store open, and a client; or the exit code when there is no store."""
     keeper = SessionKeeper(profile, allow_insecure_file=settings.insecure_token_file)
-    client = PlatformClient(profile.api_url, on_tokens=keeper.on_tokens)
+    client = keeper.connect(profile.api_url)
     try:
         await asyncio.to_thread(keeper.open_store)
     except TokenStoreUnavailable as error:

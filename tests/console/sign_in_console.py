@@ -9,9 +9,12 @@ comes back) and sets `opened` after the URL has been shown, so tests wait on tha
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +38,8 @@ from tests.conftest import MovableClock
 
 API_URL = "https://api.ikan.example"
 PROFILES = ("prod", "sandbox", "staging")
+# The keepers' refresh lock files: this test run's own, not the user's state directory.
+LOCK_DIR = Path(tempfile.gettempdir()) / f"ikan-console-test-locks-{os.getpid()}"
 
 
 @pytest.fixture
@@ -112,13 +117,14 @@ def idp_console(
 ) -> tuple[IkanApp, SessionKeeper]:
     """The console App for `profile`, bound to the test's platform app."""
     keeper.setdefault("use_device_code", lambda: False)  # a browser, unless a test says not
+    keeper.setdefault("lock_dir", LOCK_DIR)
     session = SessionKeeper(profile, make_sign_in=make_sign_in, other_profiles=PROFILES, **keeper)
 
     def open_client() -> PlatformClient:
         if api_url is not None:  # a real address (e.g. one nobody listens on)
-            return PlatformClient(api_url, on_tokens=session.on_tokens, timeout=5)
+            return session.connect(api_url, timeout=5)
         transport = httpx.ASGITransport(app=platform_app)
-        return PlatformClient(profile.api_url, transport=transport, on_tokens=session.on_tokens)
+        return session.connect(profile.api_url, transport=transport)
 
     connection = Connection(
         environment=profile.name.upper(),

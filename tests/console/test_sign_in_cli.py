@@ -8,6 +8,7 @@ test: everything else is what a user runs.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from ikan_console.auth.token_store import (
     PLATFORM_REFRESH_TOKEN,
     KeyringTokenStore,
 )
+from ikan_console.screens.main import MainScreen
 from tests.auth._idp import ENTRA_CLIENT_ID, TENANT, EntraIdp
 from tests.auth._platform import ADMIN, entra_identity, idp_settings, served
 from tests.auth.conftest import (  # noqa: F401
@@ -35,7 +37,8 @@ from tests.auth.conftest import (  # noqa: F401
     memory_keyring,
     restore_logging,
 )
-from tests.console.sign_in_console import BrowserStandIn
+from tests.console.pilot_steps import settle
+from tests.console.sign_in_console import BrowserStandIn, entra_profile, idp_console, mock_sign_in
 
 
 @pytest.fixture
@@ -50,8 +53,11 @@ def platform_url(database_url, live_clock, entra_idp) -> Iterator[str]:
 
 
 @pytest.fixture
-def config(tmp_path: Path, platform_url: str, entra_idp: EntraIdp) -> Path:
+def config(
+    tmp_path: Path, platform_url: str, entra_idp: EntraIdp, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """A config file with the Entra profile ``corp`` (the default) next to the sandbox."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the refresh lock's home
     path = tmp_path / "config.toml"
     path.write_text(
         f"""
@@ -140,6 +146,35 @@ def test_login_whoami_logout_in_a_terminal(
     refused = httpx.post(f"{platform_url}/v1/auth/refresh", json={"refresh_token": session})
     assert refused.status_code == 401  # revoked on the platform, not only forgotten here
     assert run(config, "whoami") == 1
+
+
+async def test_whoami_beside_an_open_console_leaves_both_signed_in(
+    config, alice, platform_url, entra_idp, memory_keyring, live_clock, clock, capsys,
+    monkeypatch, tmp_path, restore_logging
+):  # fmt: skip
+    """AUTH-NOTES pitfall 7, end to end: `whoami` rotates the stored session under the TUI."""
+    BrowserStandIn("alice", verify=entra_idp.ca_file).install(monkeypatch)
+    assert await asyncio.to_thread(run, config, "login", "--browser") == 0
+    profile = entra_profile(entra_idp.base, name="corp")
+    locks = tmp_path / "state" / "ikan-console" / "locks"  # where the CLI keeps its lock
+    app, _ = idp_console(
+        None, profile, mock_sign_in(), clock=clock, api_url=platform_url, lock_dir=locks
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)  # the TUI resumed the stored session
+
+        assert await asyncio.to_thread(run, config, "whoami") == 0  # another terminal
+        live_clock.advance(minutes=16)  # past the TUI's access token
+        await pilot.press("1")
+        await pilot.press("r")
+        await settle(pilot)
+
+        assert isinstance(app.screen, MainScreen), "the open console's session ended"
+        assert not [n for n in app._notifications if n.severity == "error"]
+    capsys.readouterr()
+    assert await asyncio.to_thread(run, config, "whoami") == 0
+    assert capsys.readouterr().out.startswith("Alice Ng <alice@corp.example>")
 
 
 def test_whoami_with_the_platform_down_keeps_the_sign_in(
