@@ -70,19 +70,48 @@ class SessionBar(Static):
         self.store_warning = f"tokens: {label}" if label else ""
 
     def render(self) -> Text:
-        """One line: product, environment badge, user · role, views, store warning."""
+        """One line: product, environment badge, store warning, user · role, views.
+
+        The warning sits by the badge, where it is never cut off; when the line is too long
+        for the terminal, the product name goes first, then the long view names, then the
+        warning's long form, and last the names of the views not shown (their keys stay).
+        """
         narrow = self.size.width < NARROW
-        text = Text("" if narrow else " ikan console ", style="bold")
+        if not self.store_warning:
+            return self._line(product=not narrow, views=SHORT_VIEWS if narrow else VIEWS)
+        full = f"⚠ {self.store_warning}"
+        short = f"⚠ tokens in {self.store_warning.removeprefix('tokens: ').split()[0]}"
+        keys_only = tuple((v, label if v == self.view else label[0]) for v, label in SHORT_VIEWS)
+        shapes = [
+            (False, SHORT_VIEWS, full, "  "),
+            (False, SHORT_VIEWS, short, "  "),
+            (False, keys_only, short, " "),
+        ]
+        if not narrow:
+            shapes[:0] = [(True, VIEWS, full, "  "), (False, VIEWS, full, "  ")]
+        lines = [self._line(product=p, views=v, warning=w, gap=g) for p, v, w, g in shapes]
+        return next((line for line in lines if line.cell_len <= self.size.width), lines[-1])
+
+    def _line(
+        self,
+        *,
+        product: bool,
+        views: tuple[tuple[str, str], ...],
+        warning: str = "",
+        gap: str = "  ",
+    ) -> Text:
+        text = Text(" ikan console " if product else "", style="bold")
         text.append_text(badge(self.environment, self.production, self.colour))
         if self.read_only:
             text.append(" ")
             text.append(" READ-ONLY ", style=f"bold {BLACK} on {WHITE}")
             text.append(" ")
-        text.append(f"  {self.user_text}  ")
-        for view_id, label in SHORT_VIEWS if narrow else VIEWS:
+        if warning:
+            text.append(" ")
+            text.append(f" {warning} ", style="bold black on yellow")
+        text.append(f"{gap}{self.user_text}{gap}")
+        for view_id, label in views:
             style = "bold reverse" if view_id == self.view else "dim"
             text.append(f" {label} ", style=style)
             text.append(" ")
-        if self.store_warning:
-            text.append(f" ⚠ {self.store_warning} ", style="bold black on yellow")
         return text

@@ -189,19 +189,39 @@ async def test_without_a_keychain_the_console_says_so_and_offers_a_session_only_
         assert "tokens:" not in app.screen.query_one(SessionBar).render().plain
 
 
+def visible(bar: SessionBar) -> str:
+    """The header line as the terminal shows it: cut at the screen's width, not the full text."""
+    return bar.render_line(0).text
+
+
+@pytest.mark.parametrize(
+    ("size", "header"),
+    [
+        (
+            (120, 40),
+            " PROD · PRODUCTION   ⚠ tokens: file (less safe)   Alice Ng · Operations   "
+            "1 Queues   2 Audit   3 Deletion requests  ",
+        ),
+        (
+            (80, 24),
+            " PROD · PRODUCTION   ⚠ tokens in file  Alice Ng · Operations  1 Queues   2   3",
+        ),
+    ],
+    ids=["120-columns", "80-columns"],
+)
 async def test_opting_in_to_the_file_store_is_shown_in_the_header(
-    console_platform, entra_idp, alice, no_keychain, clock, monkeypatch, tmp_path
+    console_platform, entra_idp, alice, no_keychain, clock, monkeypatch, tmp_path, size, header
 ):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     BrowserStandIn("alice", verify=entra_idp.ca_file).install(monkeypatch)
     app, _ = entra_console(console_platform, entra_idp, clock, allow_insecure_file=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
 
         assert isinstance(app.screen, MainScreen)
-        assert "tokens: file (less safe)" in app.screen.query_one(SessionBar).render().plain
+        assert visible(app.screen.query_one(SessionBar)).rstrip() == header.rstrip()
     token_file = tmp_path / "ikan-console" / "insecure-tokens" / "tokens.json"
     assert token_file.stat().st_mode & 0o777 == 0o600
 
