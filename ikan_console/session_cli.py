@@ -145,7 +145,7 @@ async def _open(
         await _close(keeper, client)
         return keeper, client, EXIT_FAILED
     if keeper.insecure_label:
-        say(f"Note: tokens are kept in a {keeper.insecure_label} store.")
+        say(f"Note: this profile keeps its sign-in in a {keeper.insecure_label} store.")
     return keeper, client, None
 
 

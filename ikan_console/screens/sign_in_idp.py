@@ -131,8 +131,9 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
         message.set_class(error, "error")
 
     def _store_note(self) -> str:
+        # Shown while nobody is signed in yet: where a sign-in goes, not that one is kept.
         label = self.keeper.insecure_label
-        return f"Your sign-in is kept in a {label} store." if label else ""
+        return f"This profile keeps its sign-in in a {label} store." if label else ""
 
     def _choose(self, text: str, *, error: bool = False, no_keychain: bool = False) -> None:
         """Offer the ways to sign in (or, without a keychain, the session-only one)."""

@@ -217,6 +217,8 @@ async def test_opting_in_to_the_file_store_is_shown_in_the_header(
     app, _ = entra_console(console_platform, entra_idp, clock, allow_insecure_file=True)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
+        # Nobody is signed in yet: the panel says where a sign-in will be kept.
+        assert hint(app) == "This profile keeps its sign-in in a file (less safe) store."
         await pilot.press("enter")
         await settle(pilot)
 
