@@ -318,12 +318,13 @@ class SessionKeeper:
             if result.status is SignInStatus.BLOCKED:
                 message = f"{message} {BLOCKED_HINT}"
             raise SignInFailed(result.status, message)
-        if result.refresh_token:
-            self._queue(IDP_REFRESH_TOKEN, result.refresh_token)
         user = await client.exchange(self.provider, result.id_token or "", result.nonce or nonce)
         if attempt.cancelled.is_set():  # cancelled during the exchange: end that session again
             await client.sign_out()
             raise SignInFailed(SignInStatus.CANCELLED, "Sign-in cancelled.")
+        # Only now: a person the platform refuses leaves no IdP refresh token behind.
+        if result.refresh_token:
+            self._queue(IDP_REFRESH_TOKEN, result.refresh_token)
         return user
 
     async def _entra(

@@ -141,6 +141,7 @@ async def test_user_of_another_tenant_is_told_why_in_words(
         assert panel(app).state == "error"
         assert "belongs to another organisation" in message(app)
     assert stored(memory_keyring, PLATFORM_REFRESH_TOKEN) is None
+    assert stored(memory_keyring, IDP_REFRESH_TOKEN) is None
 
 
 async def test_a_role_the_console_is_not_for_is_refused_and_its_session_ended(
@@ -394,6 +395,9 @@ async def test_an_unprovisioned_user_is_told_what_the_admin_needs(
         assert panel(app).state == "error"
         assert "no ikan account is linked" in message(app)
         assert f"issuer {entra_idp.base}/{TENANT}/v2.0 and subject oid-alice" in message(app)
+    # Microsoft signed Alice in, but the platform refused her: nothing of it is kept.
+    assert stored(memory_keyring, IDP_REFRESH_TOKEN) is None
+    assert stored(memory_keyring, PLATFORM_REFRESH_TOKEN) is None
 
 
 class HeldSilentSignIn(EntraSignIn):
