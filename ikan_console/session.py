@@ -64,6 +64,7 @@ REFUSALS = {
 }
 PROVIDER_LABELS = {"entra": "Microsoft", "google": "Google"}
 BLOCKED_HINT = "Your organisation blocks device-code sign-in here; choose the browser instead."
+OFFLINE_HINT = "Check your network or VPN, then try again; nothing was changed."
 
 _log = logging.getLogger(__name__)
 
@@ -317,6 +318,8 @@ class SessionKeeper:
             message = result.message or "Sign-in did not finish."
             if result.status is SignInStatus.BLOCKED:
                 message = f"{message} {BLOCKED_HINT}"
+            elif result.status is SignInStatus.OFFLINE:
+                message = f"{message} {OFFLINE_HINT}"
             raise SignInFailed(result.status, message)
         user = await client.exchange(self.provider, result.id_token or "", result.nonce or nonce)
         if attempt.cancelled.is_set():  # cancelled during the exchange: end that session again

@@ -177,6 +177,27 @@ async def test_whoami_beside_an_open_console_leaves_both_signed_in(
     assert capsys.readouterr().out.startswith("Alice Ng <alice@corp.example>")
 
 
+def test_login_with_microsoft_unreachable_says_what_to_do(
+    tmp_path, memory_keyring, capsys, monkeypatch, restore_logging
+):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[profiles.corp]\napi_url = "http://127.0.0.1:9"\n[profiles.corp.idp]\nkind = "entra"\n'
+        f'tenant_id = "{TENANT}"\nclient_id = "{ENTRA_CLIENT_ID}"\n'
+        'authority_base = "https://127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+
+    assert run(path, "--profile", "corp", "login") == 2
+
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said == (
+        "Sign-in failed: Microsoft sign-in is unreachable. Check your network or VPN, then "
+        "try again; nothing was changed."
+    )
+
+
 def test_whoami_with_the_platform_down_keeps_the_sign_in(
     tmp_path, memory_keyring, capsys, restore_logging
 ):

@@ -496,3 +496,17 @@ async def test_escape_in_the_device_code_state_cancels_and_returns_to_the_choice
         assert message(app) == "Sign-in cancelled."
         assert len(microsoft.token_requests) <= polls + 1  # polling stopped
     assert stored(memory_keyring, PLATFORM_REFRESH_TOKEN) is None
+
+
+async def test_microsoft_unreachable_says_what_to_do(platform_app, memory_keyring, clock):
+    app, _ = scripted_console(platform_app, clock, ScriptedEntra(offline=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+        assert panel(app).state == "error"
+        assert message(app) == (
+            "Microsoft sign-in is unreachable. Check your network or VPN, then try again; "
+            "nothing was changed."
+        )
