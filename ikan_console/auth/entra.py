@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,9 @@ ENTRA_AUTHORITY_BASE = "https://login.microsoftonline.com"
 DEFAULT_SCOPES = ("email",)
 DEFAULT_TIMEOUT_SECONDS = 300
 TEXT_BROWSERS = frozenset({"lynx", "w3m", "links", "elinks", "www-browser", "browsh", "links2"})
+DETAIL_CHARS = 160
+# Longer than a GUID (36), in a token alphabet: tenant ids and host names survive, tokens do not.
+_OPAQUE = re.compile(r"[A-Za-z0-9_\-+=]{40,}")
 # AADSTS53003 (Conditional Access blocked), 50097 (device authentication required), 530xxx
 # (authentication flows policy) mean "device code is blocked here": offer the browser instead.
 BLOCKED_CODES = frozenset({53003, 50097})
@@ -377,7 +381,25 @@ def from_exception(exc: Exception, provider: str) -> SignInResult:
         return SignInResult(SignInStatus.OFFLINE, message=f"{provider} sign-in is unreachable.")
     # The exception text may quote a server response; the redacting log filter scrubs it.
     _log.warning("%s sign-in failed: %s: %s", provider, type(exc).__name__, exc)
-    return SignInResult(SignInStatus.FAILED, message=f"Sign-in failed ({type(exc).__name__}).")
+    name = type(exc).__name__
+    detail = shown_detail(exc)
+    message = f"{provider} sign-in stopped on an unexpected {name}"
+    return SignInResult(
+        SignInStatus.FAILED, message=f"{message}: {detail}" if detail else f"{message}."
+    )
+
+
+def shown_detail(exc: BaseException, limit: int = DETAIL_CHARS) -> str:
+    """One line of an exception's text that is safe to show: no token can survive it.
+
+    The log redaction removes JWTs, bearer credentials and secret parameters; any other long
+    opaque run (a bare refresh token, a code) goes too, then the line is cut to `limit`.
+    """
+    from ikan_console.auth.redaction import REDACTED, redact
+
+    line = next((part.strip() for part in str(exc).splitlines() if part.strip()), "")
+    line = _OPAQUE.sub(REDACTED, redact(line))
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def _is_wsl(env: Mapping[str, str]) -> bool:

@@ -127,7 +127,7 @@ class IdpSignIn(ReportsWorkerFailures, Vertical, can_focus=True):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#message", Static)
-        message.update(text)
+        message.update(Text(text))  # words from a server or an exception: never markup
         message.set_class(error, "error")
 
     def _store_note(self) -> str:

@@ -121,6 +121,40 @@ def test_connection_lost_while_polling_is_offline(waits) -> None:
     assert result.status is SignInStatus.OFFLINE
 
 
+BARE_REFRESH_TOKEN = "0.AXoA" + "q7Zk2mN4pR8sT1vW3xY5zB6cD9fG0hJ2kL4nP6rS8tV0wX2yZ4aB6cD8eF0gH2jK"
+ID_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+
+
+def test_an_unexpected_error_says_what_happened_in_one_line_without_a_token(waits) -> None:
+    surprise = ValueError(
+        f"token endpoint answered without an id_token (refresh_token={BARE_REFRESH_TOKEN}, "
+        f"previous {ID_TOKEN}, again {BARE_REFRESH_TOKEN})\nsecond line of the response"
+    )
+    _, (result, _) = device_sign_in(ScriptedEntra([surprise]))
+
+    assert result.status is SignInStatus.FAILED
+    assert result.message.startswith(
+        "Microsoft sign-in stopped on an unexpected ValueError: token endpoint answered "
+        "without an id_token (refresh_token=[redacted], previous [redacted], again 0.[redacted])"
+    )
+    assert "second line" not in result.message
+    assert BARE_REFRESH_TOKEN[5:25] not in result.message and "eyJ" not in result.message
+
+
+def test_the_shown_detail_keeps_tenant_ids_and_hosts_and_stays_short() -> None:
+    detail = entra.shown_detail(
+        ValueError(f"no tenant {TENANT} at login.microsoftonline.com " + "x " * 200)
+    )
+    assert detail.startswith(f"no tenant {TENANT} at login.microsoftonline.com x x")
+    assert len(detail) <= entra.DETAIL_CHARS and detail.endswith("…")
+    assert entra.shown_detail(ValueError()) == ""
+
+
+def test_an_unexpected_error_without_text_names_its_type() -> None:
+    result = entra.from_exception(KeyError(), "Google")
+    assert result.message == "Google sign-in stopped on an unexpected KeyError."
+
+
 def test_silent_uses_the_cached_account_and_forces_a_fresh_id_token(waits) -> None:
     idp = ScriptedEntra([tokens(), tokens()])
     signin = EntraSignIn(TENANT, CLIENT, http_client=idp)

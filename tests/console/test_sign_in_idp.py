@@ -510,3 +510,21 @@ async def test_microsoft_unreachable_says_what_to_do(platform_app, memory_keyrin
             "Microsoft sign-in is unreachable. Check your network or VPN, then try again; "
             "nothing was changed."
         )
+
+
+async def test_an_unexpected_sign_in_error_is_shown_in_one_line_without_secrets(
+    platform_app, memory_keyring, clock
+):
+    secret = "0.AXoA" + "Zq0Rk1j6XH5bH0mGf4s8uJvA2oQe9cWn3dYtLpKx7sEzzzzzz"
+    surprise = ValueError(f"unexpected reply {{'refresh_token': '{secret}'}} after {secret}")
+    app, _ = scripted_console(platform_app, clock, ScriptedEntra([surprise]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+        assert panel(app).state == "error"
+        assert message(app) == (
+            "Microsoft sign-in stopped on an unexpected ValueError: unexpected reply "
+            "{'refresh_token': '[redacted]'} after 0.[redacted]"
+        )
