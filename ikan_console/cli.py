@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+AD_HOC_PROFILE = "api-url"  # the profile `--api-url URL` makes up; the header names its host
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,7 +123,7 @@ def _profile(args: argparse.Namespace, settings: Any, profiles: dict[str, Any]) 
         return profiles[SANDBOX_PROFILE]
     if args.api_url:
         try:
-            return Profile(name="api-url", api_url=args.api_url, colour="yellow")
+            return Profile(name=AD_HOC_PROFILE, api_url=args.api_url, colour="yellow")
         except ValidationError as error:
             raise ConfigError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
     name = getattr(args, "profile", None) or settings.default_profile
@@ -186,13 +187,15 @@ def connection_for(
         )
     elif profile.idp.kind == "sandbox":
         url = profile.api_url
+        ad_hoc = profile.name == AD_HOC_PROFILE
         connection = Connection(
-            environment=_env_name(url),
+            # A named profile is called what its config calls it, like the signed-in ones.
+            environment=_env_name(url) if ad_hoc else profile.name.upper(),
             describe=url,
             open_client=lambda: PlatformClient(url),
             # An ad-hoc https URL is treated as production: better loud than wrong.
             production=profile.is_production or url.startswith("https://"),
-            colour=profile.colour if profile.name != "api-url" else None,
+            colour=None if ad_hoc else profile.colour,
         )
     else:
         from ikan_console.session import SessionKeeper

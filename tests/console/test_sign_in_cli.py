@@ -8,6 +8,7 @@ test: everything else is what a user runs.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from ikan_console.auth.token_store import (
     PLATFORM_REFRESH_TOKEN,
     KeyringTokenStore,
 )
+from ikan_console.config import ConsoleSettings, Profile
 from ikan_console.screens.main import MainScreen
 from tests.auth._idp import ENTRA_CLIENT_ID, TENANT, EntraIdp
 from tests.auth._platform import ADMIN, entra_identity, idp_settings, served
@@ -196,6 +198,19 @@ def test_login_with_microsoft_unreachable_says_what_to_do(
         "Sign-in failed: Microsoft sign-in is unreachable. Check your network or VPN, then "
         "try again; nothing was changed."
     )
+
+
+def test_a_profile_with_sandbox_sign_in_is_shown_by_its_name_an_api_url_by_its_host() -> None:
+    settings = ConsoleSettings()
+    plain = argparse.Namespace(sandbox=False, read_only=False, database_url=None, api_url=None)
+    staging = Profile(name="staging", api_url="http://127.0.0.1:8700", colour="cyan")
+    named = cli.connection_for(plain, settings, staging, {"staging": staging})
+    assert (named.environment, named.colour) == ("STAGING", "cyan")
+
+    ad_hoc_args = cli.build_parser().parse_args(["--api-url", "http://127.0.0.1:8700"])
+    ad_hoc = cli._profile(ad_hoc_args, settings, {})
+    shown = cli.connection_for(ad_hoc_args, settings, ad_hoc, {})
+    assert (shown.environment, shown.colour) == ("LOCAL", None)
 
 
 def test_whoami_with_the_platform_down_keeps_the_sign_in(
