@@ -1,7 +1,10 @@
 """The console's error tree, decoded from problem+json at the client boundary.
 
     IkanError
-    ├── PlatformUnreachable      network down, DNS, refused, timed out
+    ├── PlatformUnreachable      no answer: network down, DNS, refused, a read timed out,
+    │   │                        a write that could not connect (nothing was changed)
+    │   └── OutcomeUnknown       a write was sent but its answer was lost (timed out, or the
+    │                            connection dropped): it may or may not have been made
     ├── MalformedResponse        the platform answered something that is not the contract
     ├── SessionExpired           sign in again (refresh refused or no session)
     ├── ReadOnlyProfile          a write asked of a read-only console; nothing was sent
@@ -36,6 +39,14 @@ class IkanError(Exception):
 
 class PlatformUnreachable(IkanError):
     """The request did not get an answer; nothing is known to have changed."""
+
+
+class OutcomeUnknown(PlatformUnreachable):
+    """A write reached the wire but no answer came back: it may or may not have been applied.
+
+    The client keeps the write's Idempotency-Key, so sending the same write again (same record,
+    same version, same body) is safe: the platform replays its first answer if it was applied.
+    """
 
 
 class MalformedResponse(IkanError):

@@ -109,6 +109,8 @@ class Booking(Resource):
     supplier_reference: str | None = None
     status_reason: str | None = None
     escalated: bool = False
+    # Once set, the supplier sees the booking; resuming one held before it was sent makes it new.
+    sent_to_supplier_at: datetime | None = None
     version: int
 
     @property

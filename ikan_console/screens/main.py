@@ -6,7 +6,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer
+from textual.widgets import ContentSwitcher, DataTable, Footer, HelpPanel
 
 from ikan_console.api.models import User
 from ikan_console.views.audit import AuditView
@@ -29,6 +29,8 @@ class MainScreen(Screen[None]):
     MainScreen.short DiffView { height: 8; }
     MainScreen.short DeletionDetail { height: 8; }
     MainScreen.short Input { border: none; height: 1; padding: 0 1; }
+    /* Textual's compact footer runs key and description together ("cClaim"): space them. */
+    MainScreen Footer.-compact FooterKey .footer-key--description { padding: 0 0 0 1; }
     """
 
     BINDINGS = [
@@ -37,6 +39,12 @@ class MainScreen(Screen[None]):
         Binding("2", "show('audit')", "Audit", id="view.audit", show=False),
         Binding("3", "show('deletion')", "Deletion", id="view.deletion", show=False),
         Binding("ctrl+o", "sign_out", "Sign out", id="session.sign_out"),
+        # Every key of the view, the ones the footer has no room for included.
+        Binding("question_mark", "toggle_keys", "Keys", id="session.keys"),
+        # Before the views' own Esc (leave the search), but only while the keys are shown.
+        Binding(
+            "escape", "hide_keys", "Close keys", id="session.hide_keys", show=False, priority=True
+        ),
     ]
 
     def __init__(self, user: User) -> None:
@@ -79,6 +87,23 @@ class MainScreen(Screen[None]):
         tables = self.query_one(f"#{view}").query(DataTable)
         if tables:
             tables.last().focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc closes the keys panel only when it is open; otherwise it is the view's."""
+        if action == "hide_keys":
+            return bool(self.query(HelpPanel))
+        return True
+
+    def action_toggle_keys(self) -> None:
+        """Show every key of the view beside it (Textual's keys panel), or hide it."""
+        if self.query(HelpPanel):
+            self.app.action_hide_help_panel()
+        else:
+            self.app.action_show_help_panel()
+
+    def action_hide_keys(self) -> None:
+        """Close the keys panel."""
+        self.app.action_hide_help_panel()
 
     def action_sign_out(self) -> None:
         """End the session and return to sign-in."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,7 +11,35 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-MIN_REASON = 3
+
+@dataclass(frozen=True)
+class TextRule:
+    """What the platform accepts in the dialog's field (ikan_platform/schemas.py), in words."""
+
+    min_length: int
+    max_length: int
+    name: str  # "The reason": what the too-long refusal calls it
+    too_short: str
+
+    def problem(self, text: str) -> str | None:
+        """Why the platform would refuse `text` (already stripped), or None."""
+        if len(text) < self.min_length:
+            return self.too_short
+        if len(text) > self.max_length:
+            over = len(text) - self.max_length
+            return (
+                f"{self.name} is {len(text):,} characters; the platform takes at most "
+                f"{self.max_length:,}. Shorten it by {over:,}."
+            )
+        return None
+
+
+REASON = TextRule(
+    3, 2000, "The reason", "Write a reason of at least 3 characters; auditors will read it."
+)
+REFERENCE = TextRule(
+    1, 60, "The reference", "Type the supplier's booking reference (as they gave it)."
+)
 
 
 class ReasonDialog(ModalScreen[str | None]):
@@ -36,13 +66,18 @@ class ReasonDialog(ModalScreen[str | None]):
         confirm_label: str,
         placeholder: str = "Reason (required, kept in the audit trail)",
         initial: str = "",
+        *,
+        rule: TextRule = REASON,
+        problem: str = "",
     ) -> None:
         super().__init__()
         self._title = title
         self._summary = summary
         self._confirm_label = confirm_label
         self._placeholder = placeholder
-        self._initial = initial
+        self._initial = initial  # what was typed before, when the dialog comes back
+        self._rule = rule
+        self._problem = problem  # why the platform refused it last time
 
     def compose(self) -> ComposeResult:
         """Title, what will happen, reason field, buttons."""
@@ -50,7 +85,7 @@ class ReasonDialog(ModalScreen[str | None]):
             yield Label(self._title, id="title")
             yield Static(self._summary, id="summary")
             yield Input(self._initial, placeholder=self._placeholder, id="reason")
-            yield Static("", id="problem")
+            yield Static(self._problem, id="problem", markup=False)  # the platform's words
             with Horizontal():
                 yield Button("Back (Esc)", id="back")
                 yield Button(self._confirm_label, id="confirm", variant="error")
@@ -62,12 +97,11 @@ class ReasonDialog(ModalScreen[str | None]):
     @on(Input.Submitted, "#reason")
     @on(Button.Pressed, "#confirm")
     def confirm(self) -> None:
-        """Accept only a real reason."""
+        """Accept only what the platform would; otherwise say why and keep the text."""
         reason = self.query_one("#reason", Input).value.strip()
-        if len(reason) < MIN_REASON:
-            self.query_one("#problem", Static).update(
-                f"Write a reason of at least {MIN_REASON} characters; auditors will read it."
-            )
+        problem = self._rule.problem(reason)
+        if problem is not None:
+            self.query_one("#problem", Static).update(problem)
             self.query_one("#reason", Input).focus()
             return
         self.dismiss(reason)

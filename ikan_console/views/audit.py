@@ -205,8 +205,7 @@ class AuditView(OffersKeys, ReportsWorkerFailures, Vertical):
             return
         self._query = {k: v for k, v in query.items() if v is not None}
         table = self.query_one("#events", PagedTable)
-        table.title = wanted.describe(booking_label, actor_label)
-        table.reload()
+        table.reload(wanted.describe(booking_label, actor_label))
         table.focus()
 
     async def _booking_id(self, text: str) -> tuple[str, str]:

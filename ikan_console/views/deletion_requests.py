@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.events import Resize
 
 from ikan_console.api.errors import IkanError, StaleVersion
 from ikan_console.api.models import DeletionRequest
 from ikan_console.formatting import status_label, utc
 from ikan_console.screens.erasure_dialogs import ExecuteDialog, PreviewScreen, VerifyDialog
 from ikan_console.screens.reason_dialog import ReasonDialog
-from ikan_console.views.paged_table import Fetch, PagedTable
+from ikan_console.views.fits_width import FitsWidth
+from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.deletion_detail import (
     DeletionDetail,
     deadline_cell,
@@ -47,33 +46,7 @@ STEP_STATES = {
 WRITES = frozenset(STEP_STATES) - {"preview"}
 
 
-class RequestTable(PagedTable):
-    """The requests; `show_columns` picks which of COLUMNS show, keeping rows and cursor."""
-
-    def __init__(
-        self, fetch: Fetch, cells: Callable[[DeletionRequest], dict[str, object]], **kwargs: Any
-    ) -> None:
-        super().__init__(fetch, self._project, COLUMNS, **kwargs)
-        self._cells = cells
-
-    def _project(self, request: DeletionRequest) -> tuple[object, ...]:
-        cells = self._cells(request)
-        return tuple(cells[column] for column in self._columns)
-
-    def show_columns(self, columns: Sequence[str]) -> None:
-        """Show these columns, in this order, without fetching again."""
-        if tuple(columns) == tuple(self._columns):
-            return
-        self._columns = tuple(columns)
-        row = self.cursor_row
-        self.clear(columns=True)
-        self.add_columns(*self._columns)
-        self.add_rows([self._project(item) for item in self.items])
-        if self.items:
-            self.move_cursor(row=min(row, len(self.items) - 1))
-
-
-class DeletionRequestsView(ReportsWorkerFailures, Vertical):
+class DeletionRequestsView(FitsWidth, ReportsWorkerFailures, Vertical):
     """Table of requests by deadline; detail of the selected one."""
 
     DEFAULT_CSS = """
@@ -94,7 +67,7 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
 
     def compose(self) -> ComposeResult:
         """Table and detail."""
-        yield RequestTable(self._fetch_page, self._cells, id="requests")
+        yield PagedTable(self._fetch_page, self._cells, COLUMNS, id="requests")
         yield DeletionDetail(id="deletion-detail")
 
     def on_mount(self) -> None:
@@ -106,10 +79,10 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
         self.query_one(DeletionDetail).me = user.id if user else None
         self.load_team()
 
-    def on_resize(self, event: Resize) -> None:
+    def fit_width(self, width: int) -> None:
         """On a narrow terminal keep reference, subject, status and the deadline."""
-        narrow = event.size.width < NARROW
-        self.query_one(RequestTable).show_columns(NARROW_COLUMNS if narrow else COLUMNS)
+        narrow = width < NARROW
+        self.query_one("#requests", PagedTable).show_columns(NARROW_COLUMNS if narrow else COLUMNS)
 
     @work(group="deletion-team", exit_on_error=False)
     async def load_team(self) -> None:
@@ -143,13 +116,11 @@ class DeletionRequestsView(ReportsWorkerFailures, Vertical):
     def action_toggle_closed(self) -> None:
         """Switch between open requests only and every request (completed and rejected too)."""
         self.show_closed = not self.show_closed
-        table = self.query_one("#requests", PagedTable)
-        table.title = (
+        self.query_one("#requests", PagedTable).reload(
             "All deletion requests by deadline"
             if self.show_closed
             else "Open deletion requests by deadline"
         )
-        table.reload()
 
     def action_refresh(self) -> None:
         """Reload."""

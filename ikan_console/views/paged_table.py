@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.message import Message
@@ -14,6 +15,8 @@ from ikan_console.api.errors import IkanError
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 Fetch = Callable[[str | None], Awaitable[tuple[list[Any], str | None, int | None]]]
+# An item's cells: in column order, or by column name (then `show_columns` can pick them).
+Cells = Sequence[object] | Mapping[str, object]
 LOAD_AHEAD = 15
 
 
@@ -41,20 +44,22 @@ class PagedTable(ReportsWorkerFailures, DataTable):
     def __init__(
         self,
         fetch: Fetch,
-        row: Callable[[Any], Sequence[object]],
+        row: Callable[[Any], Cells],
         columns: Sequence[str],
         **kwargs: Any,
     ) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._fetch = fetch
         self._row = row
-        self._columns = columns
+        self._columns = tuple(columns)
         self.items: list[Any] = []
         self.next_cursor: str | None = None
         self.total: int | None = None
         self.title = ""
-        self.empty_text = "nothing here"  # the view may say what to do instead
+        self.empty_text = "Nothing here."  # the view may say what to do instead
         self._generation = 0
+        self._loading_title: str | None = None
+        self._showing_empty = False
 
     def on_mount(self) -> None:
         """Set up columns."""
@@ -73,10 +78,51 @@ class PagedTable(ReportsWorkerFailures, DataTable):
         )
         self.border_title = f"{self.title} · showing {len(self.items):,}{total}"
 
-    def reload(self) -> None:
-        """Start again from the first page."""
+    def _cells(self, item: Any) -> tuple[object, ...]:
+        cells = self._row(item)
+        if isinstance(cells, Mapping):
+            return tuple(cells[column] for column in self._columns)
+        return tuple(cells)
+
+    def _fill(self) -> None:
+        """Columns and rows from the loaded items; an empty list says so in its first row."""
+        self.clear(columns=True)
+        self._showing_empty = not self.items
+        # No headers and no cursor over nothing: one line that says what to do instead.
+        self.show_header = self.show_cursor = not self._showing_empty
+        if self._showing_empty:
+            self.add_column("", key="empty")
+            self.add_row(Text(self.empty_text, style="dim"))
+            return
+        self.add_columns(*self._columns)
+        self.add_rows([self._cells(item) for item in self.items])
+
+    def show_columns(self, columns: Sequence[str]) -> None:
+        """Show these columns, in this order, without fetching again (cells by name only)."""
+        if tuple(columns) == self._columns:
+            return
+        self._columns = tuple(columns)
+        if self.is_mounted and not self._showing_empty:  # mounting adds them; empty has none
+            # Not in the caller's turn: on a resize Textual lays the table out and paints it in
+            # the same pass, before DataTable has measured the new rows, and its cell cache
+            # would keep every cell as narrow as its header.
+            self.call_later(self._rebuild_columns)
+
+    def _rebuild_columns(self) -> None:
+        if self._showing_empty:
+            return  # a reload found nothing meanwhile; its line stays
+        row = self.cursor_row
+        self.clear(columns=True)
+        self.add_columns(*self._columns)
+        self.add_rows([self._cells(item) for item in self.items])
+        if self.items:
+            self.move_cursor(row=min(row, len(self.items) - 1))
+
+    def reload(self, title: str | None = None) -> None:
+        """Start again from the first page; `title` names the new list once it has loaded."""
         self._generation += 1
         self.next_cursor = None
+        self._loading_title = title
         self._load(None, self._generation, reset=True)
 
     @work(group="paged-table", exit_on_error=False)
@@ -86,23 +132,28 @@ class PagedTable(ReportsWorkerFailures, DataTable):
             items, next_cursor, total = await self._fetch(cursor)
         except IkanError as error:
             if generation == self._generation:
-                self.border_subtitle = "could not load — r to retry"
+                # The rows and the title still show the list that loaded last: say what did not.
+                wanted = f"{self._loading_title} " if reset and self._loading_title else ""
+                self.border_subtitle = f"could not load {wanted}— r to retry"
                 self.app.report(error, "Could not load the list")
             return
         if generation != self._generation:
             return  # a newer reload owns the table now
-        self.border_subtitle = self.empty_text if reset and not items else ""
-        keep_key = self.selected.id if (reset and self.selected is not None) else None
+        self.border_subtitle = ""
         if reset:
-            # Drop the columns too, so their widths fit this list rather than the last one.
-            self.clear(columns=True)
-            self.add_columns(*self._columns)
-            self.items = []
-        self.items.extend(items)
-        self.next_cursor = next_cursor
-        if reset or total is not None:  # later pages leave the count to the first
+            keep_key = self.selected.id if self.selected is not None else None
+            if self._loading_title is not None:
+                self.title, self._loading_title = self._loading_title, None
+            self.items = list(items)
             self.total = total
-        self.add_rows([self._row(i) for i in items])
+            # Rebuild the columns too, so their widths fit this list rather than the last one.
+            self._fill()
+        else:
+            self.items.extend(items)
+            if total is not None:  # later pages leave the count to the first
+                self.total = total
+            self.add_rows([self._cells(i) for i in items])
+        self.next_cursor = next_cursor
         self._update_title()
         if reset:
             row = next((n for n, i in enumerate(self.items) if i.id == keep_key), 0)
@@ -123,7 +174,7 @@ class PagedTable(ReportsWorkerFailures, DataTable):
         for index, item in enumerate(self.items):
             if item.id == old.id:
                 self.items[index] = new
-                for column, value in enumerate(self._row(new)):
+                for column, value in enumerate(self._cells(new)):
                     # A longer value (Awaiting → Confirmed) widens its column instead of being cut.
                     self.update_cell_at((index, column), value, update_width=True)
                 if index == self.cursor_row:

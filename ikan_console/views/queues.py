@@ -2,49 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from ikan_console.api.errors import Conflict, IkanError, StaleVersion
+from ikan_console.api.errors import (
+    Conflict,
+    IkanError,
+    OutcomeUnknown,
+    PlatformUnreachable,
+    StaleVersion,
+    Unprocessable,
+)
 from ikan_console.api.models import Booking, Queue
-from ikan_console.formatting import sla_text, status_label
+from ikan_console.formatting import status_label
 from ikan_console.screens.notes_dialog import NotesDialog
-from ikan_console.screens.reason_dialog import ReasonDialog
-from ikan_console.views.booking_steps import STEP_STATES, BookingSteps, step_offered
+from ikan_console.views.booking_rows import COLUMNS, NARROW_COLUMNS, booking_cells
+from ikan_console.views.booking_steps import (
+    ACTION_WORDS,
+    CANCEL,
+    STEP_STATES,
+    AskAgain,
+    BookingSteps,
+    Done,
+    step_offered,
+)
+from ikan_console.views.fits_width import FitsWidth
+from ikan_console.views.offered_keys import OffersKeys
 from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.booking_detail import BookingDetail
 from ikan_console.widgets.worker_failures import ReportsWorkerFailures
 
 PAGE_SIZE = 100
-COLUMNS = ("Ref", "Traveller", "To", "In", "Prio", "SLA", "Assignee", "Status")
-ACTION_WORDS = {
-    "claim": "claim",
-    "release": "unclaim",
-    "cancel": "cancel",
-    "send-to-supplier": "send",
-    "confirm": "confirm",
-    "decline": "record the decline of",
-    "hold": "hold",
-    "resume": "resume",
-    "escalate": "escalate",
-    "assign": "assign",
-}
-SHORT_STATUS = {
-    "new": "New",
-    "awaiting_supplier": "Awaiting",
-    "needs_attention": "Attention",
-    "confirmed": "Confirmed",
-    "on_hold": "On hold",
-    "cancelled": "Cancelled",
-}
+# Below this many columns (the main screen's `narrow`) the list keeps NARROW_COLUMNS.
+NARROW = 110
+# The footer has room for every step a booking can offer at once (116 columns) from 120; below,
+# it leaves out the rarer steps, and below 70 (the keys panel open on a small terminal) every
+# step. Their keys still work, and `?` lists them all.
+FULL_FOOTER, STEPS_FOOTER = 120, 70
+RARER_STEPS = frozenset({"cancel_booking", "hold", "resume", "escalate", "assign"})
 
 
-class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
+class QueuesView(FitsWidth, OffersKeys, BookingSteps, ReportsWorkerFailures, Vertical):
     """Queue list, bookings of the selected queue, and the selected booking."""
 
     DEFAULT_CSS = """
@@ -69,6 +74,9 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
         Binding("right_square_bracket", "queue(1)", "Next queue", id="queues.next", show=False),
         Binding("escape", "leave_search", "Back to list", id="queues.leave_search", show=False),
         Binding("r", "refresh", "Refresh", id="queues.refresh", show=False),
+        # The main screen's key, kept off this footer (the steps need the room); `?` and the
+        # command palette list it. Same id, so rebinding it moves both.
+        Binding("ctrl+o", "screen.sign_out", "Sign out", id="session.sign_out", show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -76,6 +84,9 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
         self.queue_id: str | None = None
         self.queues: dict[str, Queue] = {}
         self.search_term: str | None = None
+        self._in_flight: set[int] = set()  # bookings with a step on its way to the platform
+        self._told_busy: set[int] = set()  # ...and the ones the user was told so, once
+        self._left_out: frozenset[str] = frozenset()  # steps the footer has no room for
 
     def compose(self) -> ComposeResult:
         """Queues left; search, table and detail right."""
@@ -87,13 +98,36 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
                     "[ ] change queue   ·   r refresh",
                     id="search",
                 )
-                yield PagedTable(self._fetch_page, self._row, COLUMNS, id="bookings")
+                yield PagedTable(self._fetch_page, self._cells, COLUMNS, id="bookings")
                 yield BookingDetail(self.app.clock, self._claimable, id="booking-detail")
 
     def on_mount(self) -> None:
         """Load the queues."""
         self.query_one("#queue-list", OptionList).border_title = "Queues"
         self.load_queues()
+
+    def fit_width(self, width: int) -> None:
+        """Fit the columns and the footer to the view's width."""
+        self.query_one("#bookings", PagedTable).show_columns(
+            NARROW_COLUMNS if width < NARROW else COLUMNS
+        )
+        left_out = (
+            frozenset()
+            if width >= FULL_FOOTER
+            else RARER_STEPS
+            if width >= STEPS_FOOTER
+            else frozenset(STEP_STATES)
+        )
+        if left_out != self._left_out:
+            self._left_out = left_out
+            # Textual reads a binding's `show` when it builds the footer and offers no way to
+            # change it, so the view swaps in its own map: the same bindings (ids and all, so
+            # keymaps still apply), the ones left out marked not to show.
+            self._bindings = BindingsMap(
+                replace(b, show=b.show and b.action not in left_out)
+                for _key, b in self._merged_bindings or BindingsMap()
+            )
+            self.refresh_bindings()
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -123,12 +157,19 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
             self.show_queue(queues[0].id)
 
     def show_queue(self, queue_id: str) -> None:
-        """Show a queue's bookings from the first page."""
+        """Show a queue's bookings from the first page (the title changes once they are in)."""
         self.queue_id = queue_id
         self.search_term = None
         table = self.query_one("#bookings", PagedTable)
-        table.title = self.queues[queue_id].name if queue_id in self.queues else queue_id
-        table.reload()
+        table.empty_text = "No bookings in this queue."
+        table.reload(self._list_title())
+
+    def _list_title(self) -> str:
+        """What the table shows: the search, or the queue."""
+        if self.search_term:
+            return f"Search “{self.search_term}”"
+        queue = self.queues.get(self.queue_id or "")
+        return queue.name if queue else str(self.queue_id)
 
     async def _fetch_page(self, cursor: str | None) -> tuple[list[Booking], str | None, int | None]:
         search = self.search_term  # the submitted search, not what is being typed
@@ -137,18 +178,8 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
         )
         return page.items, page.next_cursor, page.total
 
-    def _row(self, b: Booking) -> tuple[object, ...]:
-        sla = sla_text(b.sla_due_at, self.app.clock(), b.sla_breached, b.status)
-        return (
-            b.reference,
-            _clip(b.traveller_name, 15),
-            b.destination_city,
-            b.check_in.strftime("%d %b"),
-            _priority(b.priority),
-            Text(sla, style="bold red") if b.sla_breached else sla,
-            _short_name(b.assignee.name) if b.assignee else Text("—", style="dim"),
-            SHORT_STATUS.get(b.status, b.status),
-        )
+    def _cells(self, booking: Booking) -> dict[str, object]:
+        return booking_cells(booking, self.app.clock())  # type: ignore[attr-defined]
 
     @on(OptionList.OptionHighlighted, "#queue-list")
     def queue_chosen(self, event: OptionList.OptionHighlighted) -> None:
@@ -162,10 +193,10 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
     def booking_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
         """Show the highlighted booking in the detail pane and the steps it can take."""
         self.query_one(BookingDetail).booking = event.item
-        self.refresh_bindings()
+        self.refresh_offered(STEP_STATES)
 
     def _claimable(self, booking: Booking) -> bool:
-        return not self.app.read_only and step_offered("claim", booking)  # type: ignore[attr-defined]
+        return not self.app.read_only and step_offered("claim", booking, self.app.client.user)  # type: ignore[attr-defined]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer only the steps the selected booking can take (none when read-only)."""
@@ -173,7 +204,8 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
             return True
         if self.app.read_only:  # type: ignore[attr-defined]
             return False
-        return step_offered(action, self.query_one("#bookings", PagedTable).selected)
+        selected = self.query_one("#bookings", PagedTable).selected
+        return step_offered(action, selected, self.app.client.user)
 
     @on(Input.Submitted, "#search")
     def search(self) -> None:
@@ -181,8 +213,12 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
         search = self.query_one("#search", Input).value.strip()
         self.search_term = search or None
         table = self.query_one("#bookings", PagedTable)
-        table.title = f"Search “{search}”" if search else self.queues[self.queue_id].name
-        table.reload()
+        table.empty_text = (
+            f"No bookings match “{search}”. Esc, then an empty search returns to the queue."
+            if search
+            else "No bookings in this queue."
+        )
+        table.reload(self._list_title())
         table.focus()
 
     def action_search(self) -> None:
@@ -202,7 +238,7 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
     def action_refresh(self) -> None:
         """Reload counts and the current page."""
         self.load_queues()
-        self.query_one("#bookings", PagedTable).reload()
+        self.query_one("#bookings", PagedTable).reload(self._list_title())
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -212,14 +248,31 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
             self.app.notify("Select a booking first.", severity="warning")
         return booking
 
+    def _target(self) -> Booking | None:
+        """The booking a step key acts on: the selected one, unless a step of it is on its way."""
+        booking = self._selected()
+        if booking is not None and booking.id in self._in_flight:
+            self._say_busy(booking)
+            return None
+        return booking
+
+    def _say_busy(self, booking: Booking) -> None:
+        """Once per step on its way: more presses would only stack refusals."""
+        if booking.id not in self._told_busy:
+            self._told_busy.add(booking.id)
+            self.app.notify(
+                f"Still working on {booking.reference}: waiting for the platform's answer.",
+                timeout=4,
+            )
+
     def action_claim(self) -> None:
         """Take the selected booking."""
-        if (booking := self._selected()) is not None:
+        if (booking := self._target()) is not None:
             self.run_action(booking, "claim", None, f"Claimed {booking.reference}.")
 
     def action_release(self) -> None:
         """Give the selected booking back to the queue."""
-        if (booking := self._selected()) is not None:
+        if (booking := self._target()) is not None:
             self.run_action(booking, "release", None, f"Unclaimed {booking.reference}.")
 
     def action_notes(self) -> None:
@@ -229,46 +282,37 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
 
     def action_cancel_booking(self) -> None:
         """Cancel the selected booking after a confirmation with a reason."""
-        booking = self._selected()
-        if booking is not None:
-            self.ask_to_cancel(booking)
+        if (booking := self._target()) is not None:
+            self.ask(booking, CANCEL)
 
-    def ask_to_cancel(self, booking: Booking, reason: str = "") -> None:
-        """The cancel confirmation (again, with the reason kept, after a 412)."""
-        if booking.status == "cancelled":
-            self.app.notify(
-                f"{booking.reference} is already cancelled. To reverse a cancel, undo it in "
-                "Audit (2).",
-                severity="warning",
-            )
+    def run_action(
+        self,
+        booking: Booking,
+        action: str,
+        body: dict | None,
+        done: Done,
+        again: AskAgain | None = None,
+    ) -> None:
+        """Send one step for a booking, unless one is already on its way for it."""
+        if booking.id in self._in_flight:
+            self._say_busy(booking)
             return
-        summary = (
-            f"{booking.traveller_name}, {booking.destination_city}, "
-            f"{booking.check_in} → {booking.check_out}, {booking.supplier.name}.\n"
-            f"Status now: {status_label(booking.status)}. Cancelling here does not notify "
-            f"{booking.supplier.name}: tell them. Operations or Admin can undo this for 24 hours."
-        )
-
-        def cancel_with(given: str | None) -> None:
-            if given:
-                self.run_action(
-                    booking, "cancel", {"reason": given}, f"Cancelled {booking.reference}."
-                )
-
-        self.app.push_screen(
-            ReasonDialog(
-                f"Cancel booking {booking.reference}?", summary, "Cancel booking", initial=reason
-            ),
-            cancel_with,
-        )
+        self._in_flight.add(booking.id)
+        self._send_step(booking, action, body, done, again)
 
     @work(group="booking-actions", exit_on_error=False)
-    async def run_action(self, booking: Booking, action: str, body: dict | None, done: str) -> None:
-        """Send one action; show the result or explain the refusal, and refresh."""
+    async def _send_step(
+        self, booking: Booking, action: str, body: dict | None, done: Done, again: AskAgain | None
+    ) -> None:
+        """Send the step; show the result, or explain the refusal and keep what was typed."""
         table = self.query_one("#bookings", PagedTable)
         verb = ACTION_WORDS.get(action, action)
         try:
-            updated = await self.app.client.booking_action(booking, action, body)
+            try:
+                updated = await self.app.client.booking_action(booking, action, body)
+            finally:
+                self._in_flight.discard(booking.id)
+                self._told_busy.discard(booking.id)
         except StaleVersion as error:
             current = Booking.model_validate(error.current) if error.current else None
             if current is not None:
@@ -278,19 +322,46 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
                 f"Not done: {booking.reference} changed since you loaded it; the row now "
                 "shows its current state",
             )
-            if action == "cancel" and current is not None and body:
-                self.ask_to_cancel(current, body["reason"])  # keep what they typed
+            if again is not None and current is not None:
+                again(current, "")
             return
         except Conflict as error:
             await self._explain_conflict(booking, verb, error)
+            return
+        except Unprocessable as error:
+            self.app.report(error, f"Could not {verb} {booking.reference}")
+            if again is not None:
+                again(booking, str(error))
+            return
+        except OutcomeUnknown as error:
+            self.app.report(error, f"{verb.capitalize()} {booking.reference}: no answer")
+            if again is not None:
+                again(booking, "")  # the same text again is the same write: safe to send
+            await self._show_current(booking)
+            return
+        except PlatformUnreachable as error:
+            self.app.report(error, f"Could not {verb} {booking.reference}")
+            if again is not None:
+                again(booking, "")
             return
         except IkanError as error:
             self.app.report(error, f"Could not {verb} {booking.reference}")
             return
         table.replace_item(booking, updated)
         self.query_one(BookingDetail).booking = updated
-        self.app.notify(done, title="Done")
+        self.app.notify(done if isinstance(done, str) else done(updated), title="Done")
         self.load_queues()
+
+    async def _show_current(self, booking: Booking) -> None:
+        """After an unknown outcome: show the booking as it is now, if the platform answers."""
+        try:
+            current = await self.app.client.booking(booking.id)
+        except IkanError:
+            return  # still no answer: the message says to press r
+        table = self.query_one("#bookings", PagedTable)
+        shown = next((b for b in table.items if b.id == current.id), None)
+        if shown is not None and shown.version <= current.version:  # never step back in time
+            table.replace_item(shown, current)
 
     async def _explain_conflict(self, booking: Booking, verb: str, error: Conflict) -> None:
         """Say who holds the booking (or what state it is in) and show it as it is now."""
@@ -301,32 +372,15 @@ class QueuesView(BookingSteps, ReportsWorkerFailures, Vertical):
             return
         self.query_one("#bookings", PagedTable).replace_item(booking, current)
         if error.code == "already_claimed" and current.assignee:
-            holder = (
-                "You hold"
-                if current.assignee.email == self.app.client.user.email
-                else f"{current.assignee.name} holds"
+            me = self.app.client.user
+            message = (
+                f"You already hold {booking.reference}."
+                if me is not None and current.assignee.id == me.id
+                else f"{current.assignee.name} holds {booking.reference}; ask them to unclaim "
+                "it, or hand it over with Assign (a)."
             )
-            message = f"{holder} {booking.reference}; ask them to unclaim it first."
         else:
             message = f"{error} It is {status_label(current.status).lower()} now."
         self.app.notify(
             message, title=f"Could not {verb} {booking.reference}", severity="error", timeout=10
         )
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _short_name(name: str) -> str:
-    """`Priya Nair` → `Priya N.`: enough to tell teammates apart in a narrow column."""
-    first, _, last = name.partition(" ")
-    return f"{first} {last[:1]}." if last else first
-
-
-def _priority(priority: str) -> Text | str:
-    if priority == "urgent":
-        return Text("URGENT", style="bold red")
-    if priority == "high":
-        return Text("high", style="bold yellow")
-    return priority

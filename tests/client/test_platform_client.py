@@ -13,11 +13,13 @@ from ikan_console.api.errors import (
     Conflict,
     MalformedResponse,
     NotAllowed,
+    OutcomeUnknown,
     PlatformUnreachable,
     SessionExpired,
     StaleVersion,
     UndoExpired,
 )
+from tests.slow_platform import ANSWER_WITHIN, LATE, SlowLink, served
 
 OPS = "priya.nair@ikan.example"
 OPS_2 = "tom.becker@ikan.example"
@@ -126,6 +128,113 @@ async def test_a_lost_answer_is_retried_with_the_same_idempotency_key(platform_a
     assert claimed.assignee.email == OPS
     events = await priya.audit_events(entity_type="booking", entity_id=str(booking.id))
     assert [e.action for e in events.items].count("booking.claim") == 1
+
+
+UNKNOWN = (
+    "The platform did not answer; the change may or may not have been made. "
+    "Press r to see the current state; trying again is safe."
+)
+
+
+async def claim_events(client: PlatformClient, booking_id: int) -> int:
+    events = await client.audit_events(entity_type="booking", entity_id=str(booking_id))
+    return [e.action for e in events.items].count("booking.claim")
+
+
+async def test_a_write_answered_too_late_may_have_been_made_and_sending_it_again_is_safe(
+    platform_app, client_for
+):
+    """A stalled platform: the claim lands but its answer comes after the client gave up."""
+    priya = await client_for(OPS)
+    booking = await first_new_booking(priya)
+    link = SlowLink(platform_app)
+    with served(link) as url:
+        slow = PlatformClient(url, timeout=ANSWER_WITHIN)
+        slow.auth.set_tokens(priya.auth.tokens)
+        link.delay = LATE
+        with pytest.raises(OutcomeUnknown) as lost:
+            await slow.booking_action(booking, "claim")
+        assert str(lost.value) == UNKNOWN
+        assert (await priya.booking(booking.id)).assignee.email == OPS  # it was made
+        link.delay = 0
+        claimed = await slow.booking_action(booking, "claim")  # the same write, pressed again
+        await slow.aclose()
+    assert claimed.assignee.email == OPS and claimed.version == booking.version + 1
+    assert await claim_events(priya, booking.id) == 1
+
+
+async def test_the_kept_key_goes_with_the_same_write_until_the_platform_answers(
+    platform_app, client_for
+):
+    priya = await client_for(OPS)
+    booking = await first_new_booking(priya)
+    real = httpx.ASGITransport(app=platform_app)
+    keys: list[str] = []
+    link = {"state": "loses answers"}
+
+    class Link(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST":
+                keys.append(request.headers["idempotency-key"])
+            if link["state"] == "down":
+                raise httpx.ConnectError("connection refused")
+            response = await real.handle_async_request(request)
+            if link["state"] == "loses answers" and request.method == "POST":
+                raise httpx.ReadError("connection reset after the write")
+            return response
+
+    client = PlatformClient("http://platform", transport=Link())
+    client.auth.set_tokens(priya.auth.tokens)
+    with pytest.raises(OutcomeUnknown):
+        await client.booking_action(booking, "claim")
+    link["state"] = "down"  # this try never leaves, but the first one may have landed
+    with pytest.raises(OutcomeUnknown):
+        await client.booking_action(booking, "claim")
+    link["state"] = "up"
+    claimed = await client.booking_action(booking, "claim")
+    assert len(set(keys)) == 1 and claimed.assignee.email == OPS
+    await priya.booking_action(claimed, "release")
+    with pytest.raises(StaleVersion):  # answered once: the same write again is a new one
+        await client.booking_action(booking, "claim")
+    await client.aclose()
+    assert len(set(keys)) == 2 and keys[-1] != keys[0]
+    assert await claim_events(priya, booking.id) == 1
+
+
+async def test_a_write_that_could_not_connect_was_not_made(client_for):
+    priya = await client_for(OPS)
+    booking = await first_new_booking(priya)
+    offline = PlatformClient("http://127.0.0.1:9", timeout=2)
+    offline.auth.set_tokens(priya.auth.tokens)
+    with pytest.raises(PlatformUnreachable) as failed:
+        await offline.booking_action(booking, "claim")
+    await offline.aclose()
+    assert not isinstance(failed.value, OutcomeUnknown)
+    assert str(failed.value).startswith("Cannot reach the platform") and "Nothing changed." in str(
+        failed.value
+    )
+    assert (await priya.booking(booking.id)).assignee is None
+
+
+async def test_a_gateway_timeout_on_a_write_is_an_unknown_outcome(platform_app, client_for):
+    """A proxy's 504 says nothing of what the platform behind it did (here: it claimed)."""
+    priya = await client_for(OPS)
+    booking = await first_new_booking(priya)
+    real = httpx.ASGITransport(app=platform_app)
+
+    class Gateway(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await real.handle_async_request(request)
+            if request.method == "POST":
+                return httpx.Response(504, text="<html>Gateway Timeout</html>")
+            return response
+
+    client = PlatformClient("http://platform", transport=Gateway())
+    client.auth.set_tokens(priya.auth.tokens)
+    with pytest.raises(OutcomeUnknown):
+        await client.booking_action(booking, "claim")
+    await client.aclose()
+    assert (await priya.booking(booking.id)).assignee.email == OPS
 
 
 def test_api_layer_imports_without_textual():

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
+from collections.abc import Callable
+from typing import Any
 
+import httpx
+from textual.pilot import Pilot
+from textual.widgets import Footer
+
+from ikan_console.api.client import PlatformClient
+from ikan_console.app import Connection, IkanApp
 from ikan_console.screens.sign_in import SignInScreen
 
 OPS = "priya.nair@ikan.example"
@@ -47,3 +54,25 @@ async def wait_for_screen(pilot: Pilot, screen_type: type, tries: int = 200) -> 
             return
         await pilot.pause()
     raise AssertionError(f"{screen_type.__name__} never appeared; on top: {pilot.app.screen}")
+
+
+def footer_keys(pilot: Pilot) -> list[str]:
+    """The keys the footer shows, left to right, as a user reads them (`c Claim`)."""
+    keys = sorted(pilot.app.screen.query_one(Footer).children, key=lambda k: k.region.x)
+    return [f"{k.key_display} {k.description}" for k in keys]  # type: ignore[attr-defined]
+
+
+async def platform_session(platform_app, email: str) -> tuple[httpx.AsyncClient, dict]:  # type: ignore[no-untyped-def]
+    """A second person working the same platform directly."""
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=platform_app), base_url="http://platform"
+    )
+    token = (
+        await http.post("/v1/auth/exchange", json={"provider": "sandbox", "id_token": email})
+    ).json()
+    return http, {"Authorization": f"Bearer {token['access_token']}"}
+
+
+def console_over(open_client: Callable[[], PlatformClient], clock: Any) -> IkanApp:
+    """The console on a platform reached some other way than make_console's direct transport."""
+    return IkanApp(Connection("SANDBOX", "test platform", open_client), clock=clock)

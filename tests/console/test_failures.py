@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
-
 from ikan_console.screens.main import MainScreen
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.screens.sign_in import SignInScreen
 from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.diff_view import DiffView
-from tests.console.pilot_steps import ADMIN, OPS, settle, sign_in_as
-
-
-async def platform_session(platform_app, email: str) -> tuple[httpx.AsyncClient, dict]:  # type: ignore[no-untyped-def]
-    """A second person working the same platform directly."""
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=platform_app), base_url="http://platform"
-    )
-    token = (
-        await http.post("/v1/auth/exchange", json={"provider": "sandbox", "id_token": email})
-    ).json()
-    return http, {"Authorization": f"Bearer {token['access_token']}"}
+from tests.console.pilot_steps import ADMIN, OPS, platform_session, settle, sign_in_as
 
 
 def error_messages(app) -> list[str]:  # type: ignore[no-untyped-def]

@@ -109,3 +109,12 @@ def test_notes_show_newest_first_with_author_and_time(
         await quiet(pilot)
 
     assert snap_compare(make_console(), terminal_size=SIZE, run_before=notes)
+
+
+def test_keys_panel_lists_what_a_small_footer_leaves_out(snap_compare, make_console):
+    async def keys(pilot: Pilot) -> None:
+        await sign_in_as(pilot, OPS)
+        await pilot.press("question_mark")
+        await quiet(pilot)
+
+    assert snap_compare(make_console(), terminal_size=(80, 24), run_before=keys)
