@@ -10,13 +10,11 @@ answers back in-process (over `httpx.ASGITransport`) until the test lets them go
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
+
+from tests.auth._platform import served  # noqa: F401  (re-exported for the tests)
 
 Message = dict[str, Any]
 # The client's timeout in these tests, and how late a slow link answers: long enough that a
@@ -95,29 +93,3 @@ class SwitchableLink(httpx.AsyncBaseTransport):
         if self.down:
             raise httpx.ConnectError("connection refused")
         return await self.real.handle_async_request(request)
-
-
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on a loopback port from a thread; yields its base URL.
-
-    The socket listens before the server starts, so a client may connect at once (the kernel
-    queues it until uvicorn accepts).
-    """
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    )
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
