@@ -111,6 +111,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "unknown_queue": (400, "No queue with that id."),
     "naive_datetime": (400, "A time filter lacks a UTC offset."),
     "time_out_of_range": (400, "A time filter lies outside the years 1 to 9999 in UTC."),
+    "unknown_action": (400, "No audited action has that name (docs/audit.md lists them)."),
     # bookings
     "invalid_state": (409, "The action is not possible in the record's current state."),
     "already_claimed": (409, "Someone (maybe you) already holds the booking."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -140,7 +141,7 @@ def list_audit_events(
     if actor_id is not None:
         conditions.append(AuditEvent.actor_id == actor_id)
     if action:
-        conditions.append(AuditEvent.action == action)
+        conditions.append(AuditEvent.action == _known_action(action))
     if request_id:
         conditions.append(AuditEvent.request_id == request_id)
     since, until = _utc(since), _utc(until)
@@ -172,6 +173,20 @@ def list_audit_events(
         "items": [serialize_event(session, e, now, window, user, since) for e in items],
         "next_cursor": next_cursor,
     }
+
+
+def _known_action(action: str) -> str:
+    """The action filter, refused when no write is ever recorded under that name (a typo)."""
+    if action in undo_service.ACTIONS:
+        return action
+    near = difflib.get_close_matches(action, undo_service.ACTIONS, n=1, cutoff=0.75)
+    raise Problem(
+        400,
+        "unknown_action",
+        "Unknown action",
+        detail=f"No audited action is called {action!r}."
+        + (f" Did you mean {near[0]}?" if near else " docs/audit.md lists them."),
+    )
 
 
 def _utc(bound: datetime | None) -> datetime | None:

@@ -229,3 +229,25 @@ async def test_a_time_beyond_what_a_timestamp_holds_is_refused(api: Api, bound: 
     response = await api.get("/v1/audit-events", OPS, params=bound)
     assert response.status_code == 400
     assert response.json()["code"] == "time_out_of_range"
+
+
+async def test_an_action_filter_that_names_no_action_is_refused_with_a_suggestion(api: Api) -> None:
+    """A typo must not read as "no such writes": an admin would wrongly conclude there were none."""
+    typo = await api.get("/v1/audit-events", OPS, params={"action": "booking.cancle"})
+    assert typo.status_code == 400, typo.text
+    assert typo.json()["code"] == "unknown_action"
+    assert typo.json()["detail"] == (
+        "No audited action is called 'booking.cancle'. Did you mean booking.cancel?"
+    )
+
+    nonsense = await api.get("/v1/audit-events", OPS, params={"action": "explode"})
+    assert nonsense.status_code == 400
+    assert "docs/audit.md lists them" in nonsense.json()["detail"]
+
+
+async def test_every_audited_action_is_a_valid_filter(api: Api) -> None:
+    from ikan_platform.services.undo import ACTIONS
+
+    for action in ACTIONS:
+        response = await api.get("/v1/audit-events", OPS, params={"action": action, "limit": 1})
+        assert response.status_code == 200, (action, response.text)
