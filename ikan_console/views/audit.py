@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Input
 
 from ikan_console.api.errors import (
+    ApiError,
     Conflict,
     IkanError,
     NotAllowed,
@@ -169,8 +170,8 @@ class AuditView(OffersKeys, ReportsWorkerFailures, Vertical):
         self.query_one("#events", PagedTable).focus()
 
     def action_refresh(self) -> None:
-        """Reload from the newest event."""
-        self.query_one("#events", PagedTable).reload()
+        """Reload, showing the newest event (new ones arrive at the top)."""
+        self.query_one("#events", PagedTable).reload(keep_selection=False)
 
     @on(Input.Submitted, "#audit-filter")
     def apply_filter(self, event: Input.Submitted) -> None:
@@ -197,15 +198,26 @@ class AuditView(OffersKeys, ReportsWorkerFailures, Vertical):
                 query["entity_type"] = "booking"
             if wanted.actor:
                 query["actor_id"], actor_label = await self._actor_id(wanted.actor)
+            query = {k: v for k, v in query.items() if v is not None}
+            if "action" in query:  # a typo must say so, not read as "no such writes"
+                await self.app.client.audit_events(**query, limit=1)  # type: ignore[arg-type]
         except LookupError as missing:
             self.app.notify(str(missing), title="Filter not applied", severity="warning")
             return
         except IkanError as error:
-            self.app.report(error, "Could not apply the filter")
+            if isinstance(error, ApiError) and error.code == "unknown_action":
+                self.app.notify(str(error), title="Filter not applied", severity="warning")
+            else:
+                self.app.report(error, "Could not apply the filter")
             return
-        self._query = {k: v for k, v in query.items() if v is not None}
+        self._query = query
         table = self.query_one("#events", PagedTable)
-        table.reload(wanted.describe(booking_label, actor_label))
+        table.empty_text = (
+            "No events match this filter. Esc, then an empty filter shows everything."
+            if query
+            else "No audited writes yet."
+        )
+        table.reload(wanted.describe(booking_label, actor_label), keep_selection=False)
         table.focus()
 
     async def _booking_id(self, text: str) -> tuple[str, str]:
@@ -287,11 +299,11 @@ class AuditView(OffersKeys, ReportsWorkerFailures, Vertical):
             self.app.notify(
                 refusal_text(error, event), title="Undo refused", severity="error", timeout=12
             )
-            self.query_one("#events", PagedTable).reload()
+            self.query_one("#events", PagedTable).reload()  # stay on the refused event
             return
         self.app.notify(
             f"Undone: {event.entity_label} is back as it was before "
             f"{event.action}. Recorded as event #{result.undo_event.id}.",
             title="Undone",
         )
-        self.query_one("#events", PagedTable).reload()
+        self.query_one("#events", PagedTable).reload(keep_selection=False)  # the undo, on top

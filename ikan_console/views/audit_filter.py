@@ -68,8 +68,13 @@ def parse_filter(text: str, now: datetime) -> AuditFilter:
         value = value if sep else term
         if key not in (*KEYS, "booking") or not value:
             raise FilterError(f"Cannot read {term!r}. Use {SYNTAX}.")
+        if key in found and not sep:
+            raise FilterError(
+                f"{found[key]!r} and {term!r}: give one booking reference; other terms start"
+                f" with by:, action:, since: or request:."
+            )
         if key in found:
-            raise FilterError(f"{key if sep else 'A booking'} is given twice; give it once.")
+            raise FilterError(f"{key}: is given twice; give it once.")
         found[key] = value
     return AuditFilter(
         booking=found.get("booking"),

@@ -57,6 +57,7 @@ class PagedTable(ReportsWorkerFailures, DataTable):
         self.total: int | None = None
         self.title = ""
         self.empty_text = "Nothing here."  # the view may say what to do instead
+        self._keep_selection = True
         self._generation = 0
         self._loading_title: str | None = None
         self._showing_empty = False
@@ -118,11 +119,16 @@ class PagedTable(ReportsWorkerFailures, DataTable):
         if self.items:
             self.move_cursor(row=min(row, len(self.items) - 1))
 
-    def reload(self, title: str | None = None) -> None:
-        """Start again from the first page; `title` names the new list once it has loaded."""
+    def reload(self, title: str | None = None, *, keep_selection: bool = True) -> None:
+        """Start again from the first page; `title` names the new list once it has loaded.
+
+        The cursor stays on the item it was on, if that is still listed, unless
+        `keep_selection` is false (a newest-first log shows its newest row).
+        """
         self._generation += 1
         self.next_cursor = None
         self._loading_title = title
+        self._keep_selection = keep_selection
         self._load(None, self._generation, reset=True)
 
     @work(group="paged-table", exit_on_error=False)
@@ -141,7 +147,8 @@ class PagedTable(ReportsWorkerFailures, DataTable):
             return  # a newer reload owns the table now
         self.border_subtitle = ""
         if reset:
-            keep_key = self.selected.id if self.selected is not None else None
+            keep = self._keep_selection and self.selected is not None
+            keep_key = self.selected.id if keep else None
             if self._loading_title is not None:
                 self.title, self._loading_title = self._loading_title, None
             self.items = list(items)

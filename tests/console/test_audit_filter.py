@@ -12,7 +12,7 @@ from ikan_console.screens.main import MainScreen
 from ikan_console.views.audit_filter import AuditFilter, FilterError, parse_filter
 from ikan_console.views.paged_table import PagedTable
 from ikan_console.widgets.diff_view import DiffView
-from tests.console.pilot_steps import ADMIN, settle, sign_in_as
+from tests.console.pilot_steps import ADMIN, platform_session, settle, sign_in_as
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
@@ -60,8 +60,8 @@ def test_actions_read_as_booking_actions_unless_named_in_full():
     [
         ("colour:red", "Cannot read 'colour:red'"),
         ("by:", "Cannot read 'by:'"),
-        ("by:tom by:priya", "by is given twice"),
-        ("BK-1 BK-2", "A booking is given twice"),
+        ("by:tom by:priya", "by: is given twice"),
+        ("foo bar", "'foo' and 'bar': give one booking reference; other terms start with by:"),
         ("since:yesterday", "is not a time"),
         ("since:2027-01-01", "is in the future"),
         ("action:drop;table", "is not an action name"),
@@ -111,6 +111,10 @@ async def test_a_filter_that_names_nobody_says_so_and_keeps_the_list(make_consol
         assert "be more precise" in last_warning(app)
         await filter_audit(pilot, "since:soon")
         assert "is not a time" in last_warning(app)
+        await filter_audit(pilot, "action:cancle")  # the platform knows the actions
+        assert last_warning(app) == (
+            "No audited action is called 'booking.cancle'. Did you mean booking.cancel?"
+        )
         assert events.items == shown and events.title == "Audit trail"
 
 
@@ -157,3 +161,33 @@ async def test_undo_is_offered_only_while_the_window_is_open(make_console, clock
         await pilot.press("u")  # bound, not offered: nothing opens
         await pilot.pause()
         assert len(app.screen_stack) == 2
+
+
+async def test_coming_back_to_audit_shows_the_newest_event_at_the_top(make_console, platform_app):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, ADMIN)
+        events = await filter_audit(pilot, "")
+        await pilot.press("down", "down", "down", "down", "down")
+        await pilot.pause()
+        assert events.cursor_row == 5
+        await pilot.press("1")
+        await settle(pilot)
+
+        tom, headers = await platform_session(platform_app, "tom.becker@ikan.example")
+        booking = (await tom.get("/v1/bookings", params={"queue": "new"}, headers=headers)).json()
+        fresh = next(b for b in booking["items"] if b["assignee"] is None)
+        claimed = await tom.post(
+            f"/v1/bookings/{fresh['id']}/claim",
+            headers={**headers, "If-Match": f'"{fresh["version"]}"'},
+        )
+        assert claimed.status_code == 200, claimed.text
+        await tom.aclose()
+
+        await pilot.press("ctrl+p")  # by the palette, as by the key
+        await pilot.pause()
+        await pilot.press(*"Audit", "enter")
+        await settle(pilot)
+        assert events.cursor_row == 0
+        assert events.selected.action == "booking.claim"
+        assert events.selected.actor.email == "tom.becker@ikan.example"
