@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 
 from ikan_console.api.client import PlatformClient
 from ikan_console.api.errors import IkanError, PlatformUnreachable, SessionExpired
@@ -95,6 +96,13 @@ class IkanApp(App[None]):
     def read_only(self) -> bool:
         """Whether this console may only look (the views hide every write)."""
         return self.connection.read_only
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, less Screenshot: it writes the screen, personal data
+        and all, to an SVG file in the working directory."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
 
     def on_mount(self) -> None:
         """Begin at sign-in."""

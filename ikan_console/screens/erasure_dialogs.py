@@ -159,7 +159,7 @@ class ExecuteDialog(ShowsTheScope, ModalScreen[bool]):
                     ),
                     id="warning",
                 )
-                yield Input(placeholder=self._request.reference, id="typed")
+                yield Input(placeholder=f"type {self._request.reference} here", id="typed")
                 yield Static("", classes="problem", id="problem")
                 with Horizontal(classes="actions"):
                     yield Button("Back (Esc)", id="back")

@@ -54,14 +54,15 @@ class DeletionRequestsView(FitsWidth, ReportsWorkerFailures, Vertical):
     """
     BINDINGS = [
         Binding("p", "preview", "Preview erasure", id="deletion.preview"),
-        Binding("v", "verify", "Start verifying", id="deletion.verify"),
-        Binding("m", "mark_ready", "Identity verified", id="deletion.mark_ready"),
+        # Short words: at 80 columns the footer holds every step a request can take at once.
+        Binding("v", "verify", "Verify", id="deletion.verify"),
+        Binding("m", "mark_ready", "ID verified", id="deletion.mark_ready"),
         Binding("a", "approve", "Approve", id="deletion.approve"),
         Binding("x", "execute", "Erase now", id="deletion.execute"),
         Binding("j", "reject", "Reject", id="deletion.reject"),
         Binding("e", "extend", "Extend", id="deletion.extend"),
         Binding("o", "toggle_closed", "Open/all", id="deletion.toggle_closed"),
-        Binding("r", "refresh", "Refresh", id="deletion.refresh"),
+        Binding("r", "refresh", "Refresh", id="deletion.refresh", show=False),  # `?` lists it
     ]
     show_closed = False
 

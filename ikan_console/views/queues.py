@@ -307,12 +307,17 @@ class QueuesView(FitsWidth, OffersKeys, BookingSteps, ReportsWorkerFailures, Ver
         """Send the step; show the result, or explain the refusal and keep what was typed."""
         table = self.query_one("#bookings", PagedTable)
         verb = ACTION_WORDS.get(action, action)
+        # A stalled platform can take two timeouts (about 30 s) to give up: show it is working.
+        detail = self.query_one(BookingDetail)
+        detail.border_subtitle = f"{verb} {booking.reference}: waiting for the platform…"
         try:
             try:
                 updated = await self.app.client.booking_action(booking, action, body)
             finally:
                 self._in_flight.discard(booking.id)
                 self._told_busy.discard(booking.id)
+                if not self._in_flight:
+                    detail.border_subtitle = ""
         except StaleVersion as error:
             current = Booking.model_validate(error.current) if error.current else None
             if current is not None:

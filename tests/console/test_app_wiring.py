@@ -25,6 +25,15 @@ async def test_command_palette_switches_to_audit(make_console):
         assert app.screen.query_one("ContentSwitcher").current == "audit"
 
 
+async def test_the_palette_offers_no_screenshot_of_personal_data(make_console):
+    app = make_console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, OPS)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+    assert "Screenshot" not in titles  # it writes the screen, bookings and all, to a file
+    assert "Theme" in titles and "Quit" in titles
+
+
 async def test_a_retry_while_the_sandbox_starts_does_not_start_a_second_one():
     started = threading.Event()
     release = threading.Event()

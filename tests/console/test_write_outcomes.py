@@ -12,6 +12,7 @@ from ikan_console.app import IkanApp
 from ikan_console.screens.main import MainScreen
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.paged_table import PagedTable
+from ikan_console.widgets.booking_detail import BookingDetail
 from tests.console.pilot_steps import OPS, console_over, settle, sign_in_as, wait_for_screen
 from tests.slow_platform import ANSWER_WITHIN, LATE, HeldAnswers, SlowLink, SwitchableLink, served
 
@@ -97,8 +98,11 @@ async def test_pressing_c_eight_times_claims_once_and_says_once_that_it_is_still
         assert messages(app, "information")[-1] == (
             f"Still working on {booking.reference}: waiting for the platform's answer."
         )
+        detail = app.screen.query_one(BookingDetail)
+        assert detail.border_subtitle == f"claim {booking.reference}: waiting for the platform…"
         held.release()
         await settle(pilot)
+        assert detail.border_subtitle == ""
         assert messages(app) == []
         notes = messages(app, "information")
         assert [m for m in notes if m.startswith("Still working")] == [notes[-2]]
