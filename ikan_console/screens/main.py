@@ -38,7 +38,8 @@ class MainScreen(Screen[None]):
         Binding("1", "show('queues')", "Queues", id="view.queues", show=False),
         Binding("2", "show('audit')", "Audit", id="view.audit", show=False),
         Binding("3", "show('deletion')", "Deletion", id="view.deletion", show=False),
-        Binding("ctrl+o", "sign_out", "Sign out", id="session.sign_out"),
+        # Off the footers (they need the room for the steps); `?` and the palette list it.
+        Binding("ctrl+o", "sign_out", "Sign out", id="session.sign_out", show=False),
         # Every key of the view, the ones the footer has no room for included.
         Binding("question_mark", "toggle_keys", "Keys", id="session.keys"),
         # Before the views' own Esc (leave the search), but only while the keys are shown.
