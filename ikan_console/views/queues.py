@@ -193,13 +193,15 @@ class QueuesView(FitsWidth, OffersKeys, BookingSteps, ReportsWorkerFailures, Ver
     def booking_highlighted(self, event: PagedTable.ItemHighlighted) -> None:
         """Show the highlighted booking in the detail pane and the steps it can take."""
         self.query_one(BookingDetail).booking = event.item
-        self.refresh_offered(STEP_STATES)
+        self.refresh_offered([*STEP_STATES, "notes"])
 
     def _claimable(self, booking: Booking) -> bool:
         return not self.app.read_only and step_offered("claim", booking, self.app.client.user)  # type: ignore[attr-defined]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer only the steps the selected booking can take (none when read-only)."""
+        if action == "notes" and self.is_mounted:  # read-only consoles read notes too
+            return self.query_one("#bookings", PagedTable).selected is not None
         if action not in STEP_STATES or not self.is_mounted:
             return True
         if self.app.read_only:  # type: ignore[attr-defined]

@@ -156,6 +156,8 @@ async def test_a_search_without_results_says_so_and_how_to_get_back(make_console
         assert widget_text(table).splitlines()[1].strip("│ ") == (
             "No bookings match “zzqx”. Esc, then an empty search returns to the queue."
         )
+        offered = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+        assert "notes" not in offered and "claim" not in offered  # nothing selected to act on
         await pilot.press("slash", *["backspace"] * 4, "enter")
         await settle(pilot)
         assert table.show_header and len(table.items) == 100
