@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, HelpPanel
 
+from ikan_console.api.errors import IkanError
 from ikan_console.api.models import User
 from ikan_console.views.audit import AuditView
 from ikan_console.views.deletion_requests import DeletionRequestsView
@@ -51,6 +54,19 @@ class MainScreen(Screen[None]):
     def __init__(self, user: User) -> None:
         super().__init__()
         self.user = user
+        self._team: list[User] | None = None
+        self._team_lock = asyncio.Lock()
+
+    async def team(self) -> list[User] | None:
+        """Operations and Admin staff, fetched once a session and shared by the views (names in
+        diffs and deletion details, `by:` in the audit filter); None while it cannot be had."""
+        async with self._team_lock:  # views asking at once share one fetch
+            if self._team is None:
+                try:
+                    self._team = await self.app.client.assignable_users()  # type: ignore[attr-defined]
+                except IkanError:
+                    return None  # asked again next time; ids show meanwhile
+            return self._team
 
     def compose(self) -> ComposeResult:
         """Bar, views, footer."""

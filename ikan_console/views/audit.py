@@ -21,7 +21,7 @@ from ikan_console.api.errors import (
     UndoExpired,
     Unprocessable,
 )
-from ikan_console.api.models import AuditEvent, User
+from ikan_console.api.models import AuditEvent
 from ikan_console.formatting import status_label, utc
 from ikan_console.screens.reason_dialog import ReasonDialog
 from ikan_console.views.audit_filter import SYNTAX, AuditFilter, FilterError, parse_filter
@@ -113,7 +113,6 @@ class AuditView(OffersKeys, ReportsWorkerFailures, Vertical):
     def on_mount(self) -> None:
         """Load the newest events, and the team once (the diff names people, not ids)."""
         self._query: dict[str, object] = {}
-        self._team: list[User] | None = None
         table = self.query_one("#events", PagedTable)
         table.title = "Audit trail"
         table.reload()
@@ -135,15 +134,11 @@ class AuditView(OffersKeys, ReportsWorkerFailures, Vertical):
         return page.items, page.next_cursor, None
 
     @work(group="audit-team", exit_on_error=False)
-    async def load_team(self) -> list[User]:
-        """Operations and Admin staff by id, for names in diffs and `by:` in the filter."""
-        if self._team is None:
-            try:
-                self._team = await self.app.client.assignable_users()
-            except IkanError:
-                return []  # the diff shows ids and the filter asks again; nothing is lost
-            self.query_one(DiffView).people = {u.id: u.name for u in self._team}
-        return self._team
+    async def load_team(self) -> None:
+        """Names for the diff, from the session's team list (ids show until it arrives)."""
+        team = await self.screen.team()  # type: ignore[attr-defined]
+        if team:
+            self.query_one(DiffView).people = {u.id: u.name for u in team}
 
     def _row(self, e: AuditEvent) -> tuple[object, ...]:
         state, style = undo_state(e, self.app.clock())
@@ -232,7 +227,7 @@ class AuditView(OffersKeys, ReportsWorkerFailures, Vertical):
 
     async def _actor_id(self, text: str) -> tuple[int, str]:
         """(id, name) of the one teammate whose name or email contains `text`."""
-        team = await self.load_team().wait()
+        team = await self.screen.team()  # type: ignore[attr-defined]
         if not team:
             raise LookupError("The team list could not be loaded; try again in a moment.")
         needle = text.lower()

@@ -87,12 +87,10 @@ class DeletionRequestsView(FitsWidth, ReportsWorkerFailures, Vertical):
 
     @work(group="deletion-team", exit_on_error=False)
     async def load_team(self) -> None:
-        """Operations and Admin staff by id, so the detail names people instead of ids."""
-        try:
-            team = await self.app.client.assignable_users()
-        except IkanError:
-            return  # the detail shows `user #id`; nothing else depends on the names
-        self.query_one(DeletionDetail).people = {u.id: u.name for u in team}
+        """Names for the detail, from the session's team list (it shows `user #id` until then)."""
+        team = await self.screen.team()  # type: ignore[attr-defined]
+        if team:
+            self.query_one(DeletionDetail).people = {u.id: u.name for u in team}
 
     async def _fetch_page(self, cursor: str | None):  # type: ignore[no-untyped-def]
         page = await self.app.client.deletion_requests(

@@ -16,14 +16,15 @@ from ikan_console.app import Connection, IkanApp
 def make_console(platform_app: object, clock: Callable) -> Callable[..., IkanApp]:
     """Build a console App bound to the test's platform (each call a fresh App).
 
-    Keyword arguments override the connection's fields (environment, production, read_only...).
+    Keyword arguments override the connection's fields (environment, production, read_only...);
+    `asgi_app` puts a wrapper of the platform app (a held or stricter link) in its place.
     """
 
-    def build(**connection: Any) -> IkanApp:
+    def build(*, asgi_app: object | None = None, **connection: Any) -> IkanApp:
+        target = asgi_app or platform_app
+
         def open_client() -> PlatformClient:
-            return PlatformClient(
-                "http://platform", transport=httpx.ASGITransport(app=platform_app)
-            )
+            return PlatformClient("http://platform", transport=httpx.ASGITransport(app=target))
 
         fields: dict[str, Any] = {
             "environment": "SANDBOX",

@@ -25,6 +25,23 @@ async def test_command_palette_switches_to_audit(make_console):
         assert app.screen.query_one("ContentSwitcher").current == "audit"
 
 
+async def test_the_team_list_is_fetched_once_a_session_for_every_view(make_console, platform_app):
+    paths: list[str] = []
+
+    async def counting(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            paths.append(scope["path"])
+        await platform_app(scope, receive, send)
+
+    app = make_console(asgi_app=counting)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in_as(pilot, OPS)
+        for view in ("2", "3", "2", "3"):
+            await pilot.press(view)
+            await settle(pilot)
+    assert paths.count("/v1/assignable-users") == 1  # audit names, deletion names: one fetch
+
+
 async def test_the_palette_offers_no_screenshot_of_personal_data(make_console):
     app = make_console()
     async with app.run_test(size=(120, 40)) as pilot:

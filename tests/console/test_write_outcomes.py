@@ -84,11 +84,7 @@ async def test_pressing_c_eight_times_claims_once_and_says_once_that_it_is_still
     make_console, platform_app
 ):
     held = HeldAnswers(platform_app)
-    app = make_console(
-        open_client=lambda: PlatformClient(
-            "http://platform", transport=httpx.ASGITransport(app=held)
-        )
-    )
+    app = make_console(asgi_app=held)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in_as(pilot, OPS)
         table = app.screen.query_one("#bookings", PagedTable)
@@ -154,11 +150,7 @@ class StricterPlatform:
 
 async def test_a_reason_the_platform_refuses_comes_back_with_its_words(make_console, platform_app):
     stricter = StricterPlatform(platform_app)
-    app = make_console(
-        open_client=lambda: PlatformClient(
-            "http://platform", transport=httpx.ASGITransport(app=stricter)
-        )
-    )
+    app = make_console(asgi_app=stricter)
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in_as(pilot, OPS)
         await pilot.press("h")
